@@ -1,0 +1,205 @@
+"""Reference players nobody here trained: uniform random, OpenSpiel's MCTS, scripted heuristics.
+
+Baselines are addressed by name: "random" (every game), "mcts:N" (OpenSpiel's C++ MCTS bot
+with N simulations and random rollouts, for perfect-information turn-based OpenSpiel
+games), "scripted" (particle worlds: chasers run at the nearest prey, prey runs from the
+nearest chaser; spreaders each head for their nearest landmark).
+
+Example:
+    >>> import games
+    >>> from agents.baselines import make_baseline
+    >>> make_baseline("mcts:25", games.load("connect_four").spec).simulations
+    25
+    >>> make_baseline("scripted", games.load("tic_tac_toe").spec)
+    Traceback (most recent call last):
+    ...
+    agents.base.PolicyError: 'scripted' has no heuristic for tic_tac_toe; it plays simple_spread, simple_tag
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from agents.base import PolicyError
+from games.base import Discrete, GameSpec, derive_seed, sample_masked, uniforms
+
+BASELINES = ("random", "mcts:N", "scripted")
+
+
+class RandomPolicy:
+    """Uniform over the legal actions (discrete) or over the box (continuous)."""
+
+    needs_engine_states = False
+
+    def __init__(self, spec: GameSpec):
+        self.spec = spec
+
+    def unsupported(self, spec: GameSpec, seats: Sequence[str]) -> str | None:
+        return None
+
+    def act(self, obs, mask, *, seat, keys, explore=False, engine_states=None) -> np.ndarray:
+        space = self.spec.seat(seat).action
+        if isinstance(space, Discrete):
+            u = uniforms(keys, 1)[:, 0]
+            return sample_masked(np.ones(mask.shape), mask, u)
+        size = int(np.prod(space.shape))
+        u = uniforms(keys, size).reshape(len(keys), *space.shape)
+        return (space.low + u * (space.high - space.low)).astype(np.float32)
+
+
+class MCTSPolicy:
+    """OpenSpiel's MCTS bot (C++): UCT with c=2, random rollouts, MCTS-Solver backups.
+
+    Each move searches from scratch with `simulations` simulations, seeded by the row's key.
+    """
+
+    needs_engine_states = True
+
+    def __init__(self, spec: GameSpec, simulations: int, *, uct_c: float = 2.0, rollouts: int = 1):
+        if simulations < 1:
+            raise PolicyError(f"mcts needs at least one simulation, got {simulations}")
+        self.spec = spec
+        self.simulations = int(simulations)
+        self.uct_c = float(uct_c)
+        self.rollouts = int(rollouts)
+        self._game = None
+
+    def unsupported(self, spec: GameSpec, seats: Sequence[str]) -> str | None:
+        if spec.backend != "openspiel" or not spec.turn_based:
+            return f"mcts plays turn-based OpenSpiel games only, and {spec.name} is a {spec.backend} game" + (
+                "" if spec.turn_based else " with simultaneous moves")
+        import pyspiel
+
+        game = pyspiel.load_game(spec.source)
+        if game.get_type().information != pyspiel.GameType.Information.PERFECT_INFORMATION:
+            return f"mcts needs perfect information, and {spec.name} hides information"
+        return None
+
+    def act(self, obs, mask, *, seat, keys, explore=False, engine_states=None) -> np.ndarray:
+        import pyspiel
+
+        if engine_states is None:
+            raise PolicyError("mcts needs the engine's game states, which this game does not provide")
+        if self._game is None:
+            self._game = pyspiel.load_game(self.spec.source)
+        seeds = (derive_seed(keys, 0x3C7) % (2**31 - 1)).tolist()
+        actions = np.empty(len(engine_states), dtype=np.int64)
+        for row, (state, seed) in enumerate(zip(engine_states, seeds)):
+            evaluator = pyspiel.RandomRolloutEvaluator(self.rollouts, seed)
+            bot = pyspiel.MCTSBot(self._game, evaluator, self.uct_c, self.simulations, 1 << 14, True, seed, False)
+            actions[row] = bot.step(state)
+        return actions
+
+
+# -- scripted particle-world players -------------------------------------------------------
+# mpe2 layouts (full observability; others are listed adversaries first, then good agents):
+#   simple_tag predator: vel 2 | pos 2 | obstacles 2*2 | other predators 2*2 | prey 2 | prey vel 2
+#   simple_tag prey:     vel 2 | pos 2 | obstacles 2*2 | predators 2*3
+#   simple_spread agent: vel 2 | pos 2 | landmarks 2*3 | other agents 2*2 | comm 2*2
+
+
+def _towards(direction: np.ndarray, space: Any) -> np.ndarray:
+    """Turn (b, 2) desired directions into MPE actions: [noop, left, right, down, up]."""
+    dx, dy = direction[:, 0], direction[:, 1]
+    if isinstance(space, Discrete):
+        horizontal = np.abs(dx) >= np.abs(dy)
+        action = np.where(horizontal, np.where(dx > 0, 2, 1), np.where(dy > 0, 4, 3))
+        still = (np.abs(dx) + np.abs(dy)) < 1e-9
+        return np.where(still, 0, action).astype(np.int64)
+    norm = np.maximum(np.linalg.norm(direction, axis=1, keepdims=True), 1e-9)
+    unit = direction / norm  # (b, 2)
+    out = np.zeros((len(direction), *space.shape), dtype=np.float32)
+    out[:, 1] = np.maximum(-unit[:, 0], 0)
+    out[:, 2] = np.maximum(unit[:, 0], 0)
+    out[:, 3] = np.maximum(-unit[:, 1], 0)
+    out[:, 4] = np.maximum(unit[:, 1], 0)
+    return np.clip(out, space.low, space.high)
+
+
+def _nearest(rel: np.ndarray) -> np.ndarray:
+    """rel (b, k, 2) relative positions -> (b, 2) the nearest one."""
+    dist = np.linalg.norm(rel, axis=2)  # (b, k)
+    return rel[np.arange(len(rel)), dist.argmin(1)]
+
+
+def _tag_predator(obs: np.ndarray) -> np.ndarray:
+    return obs[:, 12:14]  # the prey, relative
+
+
+def _tag_prey(obs: np.ndarray) -> np.ndarray:
+    pos = obs[:, 2:4]
+    away = -_nearest(obs[:, 8:14].reshape(-1, 3, 2))
+    away = away / np.maximum(np.linalg.norm(away, axis=1, keepdims=True), 1e-9)
+    # the arena penalises leaving |x| < 0.9: steer back towards the centre near the edge
+    home = -pos * np.clip((np.abs(pos).max(1, keepdims=True) - 0.6) * 5.0, 0.0, 3.0)
+    return away + home
+
+
+def _spread(obs: np.ndarray) -> np.ndarray:
+    return _nearest(obs[:, 4:10].reshape(-1, 3, 2))
+
+
+# game name -> seat prefix -> heuristic giving a (b, 2) direction from (b, obs) observations
+SCRIPTS: dict[str, dict[str, Callable[[np.ndarray], np.ndarray]]] = {
+    "simple_tag": {"adversary": _tag_predator, "agent": _tag_prey},
+    "simple_spread": {"agent": _spread},
+}
+
+
+class ScriptedPolicy:
+    """Hand-written particle-world players, used as fixed references."""
+
+    needs_engine_states = False
+
+    def __init__(self, spec: GameSpec):
+        if spec.name not in SCRIPTS:
+            raise PolicyError(f"'scripted' has no heuristic for {spec.name}; it plays {', '.join(sorted(SCRIPTS))}")
+        self.spec = spec
+        self.script = SCRIPTS[spec.name]
+
+    def _heuristic(self, seat: str) -> Callable[[np.ndarray], np.ndarray]:
+        prefix = seat.rsplit("_", 1)[0]
+        if prefix not in self.script:
+            raise PolicyError(f"'scripted' has no heuristic for seat {seat!r} of {self.spec.name}")
+        return self.script[prefix]
+
+    def unsupported(self, spec: GameSpec, seats: Sequence[str]) -> str | None:
+        if spec.name not in SCRIPTS:
+            return f"'scripted' has no heuristic for {spec.name}"
+        missing = [s for s in seats if s.rsplit("_", 1)[0] not in SCRIPTS[spec.name]]
+        return f"'scripted' has no heuristic for seats {missing} of {spec.name}" if missing else None
+
+    def act(self, obs, mask, *, seat, keys, explore=False, engine_states=None) -> np.ndarray:
+        direction = self._heuristic(seat)(obs.reshape(len(obs), -1))
+        return _towards(direction, self.spec.seat(seat).action)
+
+
+def make_baseline(name: str, spec: GameSpec):
+    """The baseline policy called `name` for the game `spec`.
+
+    Raises PolicyError naming the valid baselines when `name` is unknown.
+    """
+    name = name.strip()
+    if name == "random":
+        return RandomPolicy(spec)
+    if name == "scripted":
+        return ScriptedPolicy(spec)
+    if name.startswith("mcts:") or name == "mcts":
+        text = name.partition(":")[2]
+        if not text.isdigit() or int(text) < 1:
+            raise PolicyError(f"{name!r} needs a positive number of simulations, e.g. mcts:100")
+        policy = MCTSPolicy(spec, int(text))
+        reason = policy.unsupported(spec, spec.seat_names)
+        if reason:
+            raise PolicyError(reason)
+        return policy
+    raise PolicyError(f"unknown baseline {name!r}; baselines: {', '.join(BASELINES)}")
+
+
+def is_baseline_name(name: str) -> bool:
+    return name in ("random", "scripted") or name.startswith("mcts:")
+
+
+__all__ = ["BASELINES", "MCTSPolicy", "RandomPolicy", "ScriptedPolicy", "is_baseline_name", "make_baseline"]

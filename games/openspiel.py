@@ -1,0 +1,381 @@
+"""OpenSpiel adapter: any pyspiel game as a `VecEnv` of n copies.
+
+Sequential and simultaneous moves, chance nodes (sampled with each copy's seeded RNG) and
+imperfect information (information-state tensors where the game has them, observation
+tensors otherwise). Seats are named "player_0", "player_1", ...
+
+Turn-based games take a fast path: one Python loop over the copies per step, with at most
+five engine calls per copy (apply, terminal?, whose turn, observe, legal actions); every
+other piece of bookkeeping is a vectorised numpy operation over all copies.
+
+Example:
+    >>> from games.openspiel import OpenSpielGame
+    >>> game = OpenSpielGame("hex_3", "hex(board_size=3)")
+    >>> game.spec.turn_based, game.spec.kind, game.spec.seat_names
+    (True, 'competitive', ('player_0', 'player_1'))
+"""
+
+from __future__ import annotations
+
+import random
+from itertools import chain
+from typing import Mapping, Sequence
+
+import numpy as np
+import pyspiel
+from open_spiel.python.observation import INFO_STATE_OBS_TYPE, make_observation
+
+from games.base import (
+    Discrete,
+    Game,
+    GameError,
+    GameSpec,
+    Judge,
+    SeatSpec,
+    Side,
+    StepResult,
+    VecEnv,
+)
+
+_NOTHING: list[int] = []  # the legal actions of a finished copy
+
+
+def load_pyspiel(source: str) -> pyspiel.Game:
+    """Load an OpenSpiel game by its string, e.g. "connect_four" or "hex(board_size=5)"."""
+    try:
+        return pyspiel.load_game(source)
+    except pyspiel.SpielError as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else "unknown error"
+        raise GameError(f"OpenSpiel cannot load {source!r}: {first}") from None
+
+
+def _observer(game: pyspiel.Game):
+    """An observation object: the information state where the game has one, else the observation."""
+    kind = game.get_type()
+    if kind.provides_information_state_tensor:
+        return make_observation(game, INFO_STATE_OBS_TYPE)
+    if kind.provides_observation_tensor:
+        return make_observation(game)
+    raise GameError(f"OpenSpiel game {kind.short_name!r} provides no observation tensor")
+
+
+def _set_from(observation):
+    """The fastest `set_from(state, player)` callable of an observation object."""
+    inner = getattr(observation, "_observation", None)
+    return inner.set_from if inner is not None else observation.set_from
+
+
+class OpenSpielGame(Game):
+    """An OpenSpiel game with the league's metadata (kind, sides, roles)."""
+
+    def __init__(
+        self,
+        name: str,
+        source: str,
+        *,
+        kind: str | None = None,
+        sides: Sequence[Side] | None = None,
+        judge: Judge | None = None,
+        description: str = "",
+        ref: str | None = None,
+    ):
+        self.source = source
+        self.ref = ref or name
+        self.engine = load_pyspiel(source)
+        info = self.engine.get_type()
+        if info.dynamics not in (pyspiel.GameType.Dynamics.SEQUENTIAL, pyspiel.GameType.Dynamics.SIMULTANEOUS):
+            raise GameError(f"OpenSpiel game {source!r} is neither sequential nor simultaneous")
+        players = self.engine.num_players()
+        seat_names = tuple(f"player_{p}" for p in range(players))
+        obs_shape = tuple(int(d) for d in _observer(self.engine).tensor.shape)
+        if info.provides_information_state_tensor:
+            obs_shape = tuple(self.engine.information_state_tensor_shape())
+        elif info.provides_observation_tensor:
+            obs_shape = tuple(self.engine.observation_tensor_shape())
+        n_actions = self.engine.num_distinct_actions()
+        seats = tuple(SeatSpec(name, obs_shape, Discrete(n_actions), masked=True) for name in seat_names)
+        utility = info.utility
+        zero_sum = utility in (pyspiel.GameType.Utility.ZERO_SUM, pyspiel.GameType.Utility.CONSTANT_SUM)
+        if kind is None:
+            kind = {
+                pyspiel.GameType.Utility.ZERO_SUM: "competitive",
+                pyspiel.GameType.Utility.CONSTANT_SUM: "competitive",
+                pyspiel.GameType.Utility.IDENTICAL: "cooperative",
+            }.get(utility, "mixed")
+        if sides is None:
+            if kind == "cooperative":
+                sides = (Side("team", seat_names, "player"),)
+            elif players == 2:
+                sides = (Side("first", (seat_names[0],), "player"), Side("second", (seat_names[1],), "player"))
+            else:
+                sides = tuple(Side(f"seat_{p}", (seat_names[p],), "player") for p in range(players))
+        size = int(np.prod(obs_shape))
+        self.spec = GameSpec(
+            name=name,
+            kind=kind,  # type: ignore[arg-type]
+            backend="openspiel",
+            turn_based=info.dynamics == pyspiel.GameType.Dynamics.SEQUENTIAL,
+            max_steps=int(self.engine.max_game_length()),
+            seats=seats,
+            sides=tuple(sides),
+            state_shape=(size * players,),
+            zero_sum=zero_sum,
+            judge=judge or Judge(),
+            description=description,
+            source=source,
+        )
+
+    def make(self, n: int = 1, seed: int = 0) -> "OpenSpielVecEnv":
+        return OpenSpielVecEnv(self, n, seed)
+
+
+class OpenSpielVecEnv(VecEnv):
+    """n OpenSpiel states stepped in lockstep."""
+
+    def __init__(self, game: OpenSpielGame, n: int, seed: int):
+        super().__init__(game.spec, n, seed)
+        self.engine = game.engine
+        info = self.engine.get_type()
+        self.players = self.engine.num_players()
+        self.seats = self.spec.seat_names
+        self.n_actions = self.engine.num_distinct_actions()
+        self.has_chance = info.chance_mode != pyspiel.GameType.ChanceMode.DETERMINISTIC
+        self.terminal_rewards = info.reward_model == pyspiel.GameType.RewardModel.TERMINAL
+        self.turn_based = self.spec.turn_based
+        self.obs_size = int(np.prod(self.spec.seats[0].obs_shape))
+        self.rngs = [random.Random(0) for _ in range(n)]
+        self.states: list[pyspiel.State] = [None] * n  # type: ignore[list-item]
+        # Turn-based: one observation buffer per copy (only one seat acts per copy).
+        # Simultaneous: one per (copy, seat).
+        per_copy = 1 if self.turn_based else self.players
+        self._observations = [[_observer(self.engine) for _ in range(per_copy)] for _ in range(n)]
+        self._views = [[o.tensor for o in row] for row in self._observations]
+        self._setters = [[_set_from(o) for o in row] for row in self._observations]
+        self._scratch = _observer(self.engine)  # for final observations and global states
+        self._turn_setters = [row[0] for row in self._setters]
+        self._turn_views = [row[0] for row in self._views]
+        self._arange = np.arange(n)
+        self._current = np.zeros(n, dtype=np.int64)  # whose turn (turn-based)
+        self._flat_obs = {seat: self.obs[seat].reshape(n, -1) for seat in self.seats}
+        self._state_cache: np.ndarray | None = None
+        self.reset()
+
+    # -- episode start -------------------------------------------------------------------
+    def reset(self, seeds: Sequence[int] | None = None, copies: Sequence[int] | None = None) -> None:
+        idx = np.arange(self.n) if copies is None else np.asarray(copies, dtype=np.int64).reshape(-1)
+        if seeds is None:
+            seed_arr = self._next_seeds(idx)
+        else:
+            seed_arr = np.asarray(seeds, dtype=np.int64).reshape(-1)
+            if len(seed_arr) != len(idx):
+                raise GameError(f"reset got {len(seed_arr)} seeds for {len(idx)} copies")
+        for i, s in zip(idx.tolist(), seed_arr.tolist()):
+            self._start(i, s)
+        self._state_cache = None
+
+    def _start(self, i: int, seed: int) -> None:
+        """Begin a new episode in copy i and observe it (slow path, once per episode)."""
+        if self.has_chance:
+            self.rngs[i].seed(seed)
+        self.episode_seed[i] = seed
+        self.episodes[i] += 1
+        self.ply[i] = 0
+        for seat in self.seats:
+            self._returns[seat][i] = 0.0
+        state = self.engine.new_initial_state()
+        self.states[i] = state
+        self._resolve_chance(i)
+        self._observe_copy(i)
+
+    def _resolve_chance(self, i: int) -> list[float] | None:
+        """Sample chance outcomes in copy i with its RNG; returns rewards collected on the way."""
+        state = self.states[i]
+        collected = None
+        while state.is_chance_node():
+            outcomes = state.chance_outcomes()
+            u = self.rngs[i].random()
+            total = 0.0
+            action = outcomes[-1][0]
+            for a, p in outcomes:
+                total += p
+                if u < total:
+                    action = a
+                    break
+            state.apply_action(action)
+            if not self.terminal_rewards:
+                r = state.rewards()
+                collected = r if collected is None else [x + y for x, y in zip(collected, r)]
+        return collected
+
+    def _observe_copy(self, i: int) -> None:
+        """Refresh acting, obs and mask rows of copy i from its state (slow path)."""
+        state = self.states[i]
+        for p, seat in enumerate(self.seats):
+            self.acting[seat][i] = False
+            self.mask[seat][i] = False
+        if state.is_terminal():
+            return
+        if state.is_simultaneous_node():
+            players = [p for p in range(self.players) if state.legal_actions(p)]
+        else:
+            players = [state.current_player()]
+        for p in players:
+            seat = self.seats[p]
+            slot = 0 if self.turn_based else p
+            self._setters[i][slot](state, p)
+            self._flat_obs[seat][i] = self._views[i][slot]
+            self.acting[seat][i] = True
+            self.mask[seat][i, state.legal_actions(p)] = True
+        if self.turn_based:
+            self._current[i] = players[0]
+
+    # -- stepping -------------------------------------------------------------------------
+    def step(self, actions: Mapping[str, np.ndarray], *, next_seeds: np.ndarray | None = None) -> StepResult:
+        acts = self._check_actions(actions)
+        n = self.n
+        reward = {seat: np.zeros(n, dtype=np.float32) for seat in self.seats}
+        terminated = np.zeros(n, dtype=bool)
+        if self.turn_based:
+            ended = self._step_turns(acts, reward, terminated)
+        else:
+            ended = self._step_simultaneous(acts, reward, terminated)
+        self.ply += 1
+        for seat in self.seats:
+            self._returns[seat] += reward[seat]
+        truncated = np.zeros(n, dtype=bool)  # OpenSpiel games end by their own rules
+        finished = np.asarray(sorted(ended), dtype=np.int64)
+        result = self._finish(finished, reward, terminated, truncated, next_seeds)
+        self._state_cache = None
+        return result
+
+    def _step_turns(self, acts: dict[str, np.ndarray], reward: dict[str, np.ndarray], terminated: np.ndarray) -> list[int]:
+        n = self.n
+        # (players, n) -> one action per copy, chosen by whose turn it is
+        table = np.zeros((self.players, n), dtype=np.int64)
+        for p, seat in enumerate(self.seats):
+            if seat in acts:
+                table[p] = acts[seat]
+        chosen = table[self._current, np.arange(n)].tolist()
+        terminal_rewards = self.terminal_rewards
+        ended: list[int] = []
+        legal: list[list[int]] = []
+        players: list[int] = []
+        step_rewards: list[tuple[int, list[float]]] = []
+        add_legal, add_player = legal.append, players.append
+        # Hot loop: four engine calls per copy (apply, whose turn, observe, legal actions);
+        # a negative player id (terminal, chance) sends the copy down the slow path.
+        for i, (state, action, observe) in enumerate(zip(self.states, chosen, self._turn_setters)):
+            state.apply_action(action)
+            if not terminal_rewards:
+                step_rewards.append((i, state.rewards()))
+            p = state.current_player()
+            if p < 0:
+                if state.is_chance_node():
+                    extra = self._resolve_chance(i)
+                    if extra is not None:
+                        step_rewards.append((i, extra))
+                    p = state.current_player()
+                if state.is_terminal():
+                    ended.append(i)
+                    add_legal(_NOTHING)
+                    add_player(0)
+                    continue
+            observe(state, p)
+            add_player(p)
+            add_legal(state.legal_actions())
+        for i, r in step_rewards:
+            for p, seat in enumerate(self.seats):
+                reward[seat][i] += r[p]
+        for i in ended:
+            terminated[i] = True
+            if terminal_rewards:
+                for p, value in enumerate(self.states[i].returns()):
+                    reward[self.seats[p]][i] += value
+        self._current[:] = players
+        # (n, obs) gathered in one C call (joining the copies' buffers beats np.stack 8x);
+        # each seat keeps its rows where it acts
+        stacked = np.frombuffer(b"".join(self._turn_views), dtype=np.float32).reshape(n, self.obs_size)
+        mask_all = np.zeros((n, self.n_actions), dtype=bool)
+        lengths = list(map(len, legal))
+        mask_all[np.repeat(self._arange, lengths), np.fromiter(chain.from_iterable(legal), np.int64, sum(lengths))] = True
+        live = ~terminated
+        for p, seat in enumerate(self.seats):
+            acting = self.acting[seat]
+            np.logical_and(self._current == p, live, out=acting)
+            np.copyto(self._flat_obs[seat], stacked, where=acting[:, None])
+            np.logical_and(mask_all, acting[:, None], out=self.mask[seat])
+        return ended
+
+    def _step_simultaneous(self, acts: dict[str, np.ndarray], reward: dict[str, np.ndarray], terminated: np.ndarray) -> list[int]:
+        ended: list[int] = []
+        acting_now = {seat: self.acting[seat].copy() for seat in self.seats}
+        for i, state in enumerate(self.states):
+            if state.is_simultaneous_node():
+                joint = [int(acts[seat][i]) if acting_now[seat][i] else 0 for seat in self.seats]
+                state.apply_actions(joint)
+            else:
+                p = state.current_player()
+                state.apply_action(int(acts[self.seats[p]][i]))
+            if not self.terminal_rewards:
+                for p, value in enumerate(state.rewards()):
+                    reward[self.seats[p]][i] += value
+            if self.has_chance and state.is_chance_node():
+                extra = self._resolve_chance(i)
+                if extra is not None:
+                    for p, value in enumerate(extra):
+                        reward[self.seats[p]][i] += value
+            if state.is_terminal():
+                ended.append(i)
+                terminated[i] = True
+                if self.terminal_rewards:
+                    for p, value in enumerate(state.returns()):
+                        reward[self.seats[p]][i] += value
+            self._observe_copy(i)
+        return ended
+
+    def _finish(self, finished: np.ndarray, reward, terminated, truncated, next_seeds) -> StepResult:
+        """Collect finished copies' final observations and returns, then reset them."""
+        k = len(finished)
+        final_obs = {s.name: np.zeros((k, *s.obs_shape), dtype=np.float32) for s in self.spec.seats}
+        final_state = np.zeros((k, *self.spec.state_shape), dtype=np.float32)
+        episode_return = {seat: np.zeros(k, dtype=np.float64) for seat in self.seats}
+        episode_length = self.ply[finished].copy()
+        episode_seed = self.episode_seed[finished].copy()
+        for row, i in enumerate(finished.tolist()):
+            state_vec = self._global_state(self.states[i])
+            final_state[row] = state_vec
+            for p, seat in enumerate(self.seats):
+                final_obs[seat][row] = state_vec[p * self.obs_size:(p + 1) * self.obs_size].reshape(self.spec.seats[p].obs_shape)
+                episode_return[seat][row] = self._returns[seat][i]
+        if k:
+            self.reset(seeds=self._next_seeds(finished, next_seeds), copies=finished)
+        return StepResult(
+            reward=reward,
+            terminated=terminated,
+            truncated=truncated,
+            finished=finished,
+            final_obs=final_obs,
+            final_state=final_state,
+            episode_return=episode_return,
+            episode_length=episode_length,
+            episode_seed=episode_seed,
+        )
+
+    # -- global state ---------------------------------------------------------------------
+    def _global_state(self, state: pyspiel.State) -> np.ndarray:
+        """Every seat's observation of `state`, concatenated: (players * obs_size,)."""
+        out = np.empty(self.obs_size * self.players, dtype=np.float32)
+        for p in range(self.players):
+            self._scratch.set_from(state, p)
+            out[p * self.obs_size:(p + 1) * self.obs_size] = self._scratch.tensor
+        return out
+
+    @property
+    def state(self) -> np.ndarray:
+        if self._state_cache is None:
+            self._state_cache = np.stack([self._global_state(s) for s in self.states])
+        return self._state_cache
+
+    def engine_states(self, copies: np.ndarray) -> list[pyspiel.State]:
+        """The pyspiel states of `copies` (for search bots such as MCTS); do not mutate them."""
+        return [self.states[i] for i in np.asarray(copies).tolist()]

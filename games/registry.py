@@ -1,0 +1,227 @@
+"""Named games of the league, with their kind, sides and roles.
+
+`load(ref)` builds a game from its registry name, optionally with options in OpenSpiel's
+call syntax; `openspiel:<game string>` loads any OpenSpiel game and `module:factory` any
+PettingZoo environment a user provides.
+
+Example:
+    >>> from games.registry import load, names
+    >>> "connect_four" in names() and "simple_tag" in names()
+    True
+    >>> spec = load("simple_tag(continuous=True)").spec
+    >>> [(side.name, len(side.seats), side.role) for side in spec.sides]
+    [('predators', 3, 'predator'), ('prey', 1, 'prey')]
+    >>> spec.seat("adversary_0").action
+    Box(shape=(5,), low=0.0, high=1.0)
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable
+
+from games.base import Game, GameError, Judge, Side
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered game: how to build it and what to tell users about it."""
+
+    name: str
+    backend: str
+    kind: str
+    build: Callable[..., Game]
+    summary: str
+    options: dict[str, Any] = field(default_factory=dict)  # option -> default
+
+
+_REGISTRY: dict[str, Entry] = {}
+
+
+def register(entry: Entry) -> Entry:
+    if entry.name in _REGISTRY:
+        raise GameError(f"a game named {entry.name!r} is already registered")
+    _REGISTRY[entry.name] = entry
+    return entry
+
+
+def names() -> list[str]:
+    """Registered game names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def entries() -> list[Entry]:
+    return [_REGISTRY[name] for name in names()]
+
+
+def unknown_game(name: str) -> GameError:
+    close = difflib.get_close_matches(name, names(), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return GameError(f"unknown game {name!r}{hint}; valid games: {', '.join(names())}")
+
+
+_REF = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.S)
+
+
+def parse_ref(ref: str) -> tuple[str, dict[str, Any]]:
+    """Split "name(key=value, ...)" into the name and Python-literal options.
+
+    Example:
+        >>> parse_ref("simple_tag(continuous=True, max_cycles=50)")
+        ('simple_tag', {'continuous': True, 'max_cycles': 50})
+    """
+    match = _REF.match(ref)
+    if not match:
+        raise GameError(f"cannot read the game {ref!r}; write a name such as 'connect_four' or 'simple_tag(continuous=True)'")
+    name, args = match.group(1), match.group(2)
+    options: dict[str, Any] = {}
+    if args and args.strip():
+        try:
+            call = ast.parse(f"f({args})", mode="eval").body
+            if not isinstance(call, ast.Call) or call.args:
+                raise ValueError
+            for keyword in call.keywords:
+                if keyword.arg is None:
+                    raise ValueError
+                options[keyword.arg] = ast.literal_eval(keyword.value)
+        except (SyntaxError, ValueError):
+            raise GameError(f"cannot read the options of {ref!r}; write them as key=value, e.g. continuous=True") from None
+    return name, options
+
+
+def canonical_ref(name: str, options: dict[str, Any]) -> str:
+    if not options:
+        return name
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in sorted(options.items()))})"
+
+
+@lru_cache(maxsize=64)
+def load(ref: str) -> Game:
+    """The game named `ref`: a registry name with options, `openspiel:<game>` or `module:factory`.
+
+    Raises GameError with the list of valid names when the name is unknown.
+    """
+    ref = ref.strip()
+    if ref.startswith("openspiel:"):
+        from games.openspiel import OpenSpielGame
+
+        source = ref[len("openspiel:"):]
+        return OpenSpielGame(ref, source, ref=ref)
+    if ":" in ref:
+        from games.pettingzoo import load_user_factory
+
+        return load_user_factory(ref)
+    name, options = parse_ref(ref)
+    entry = _REGISTRY.get(name)
+    if entry is None:
+        raise unknown_game(name)
+    bad = sorted(set(options) - set(entry.options))
+    if bad:
+        valid = ", ".join(sorted(entry.options)) or "none"
+        raise GameError(f"{name} has no option {bad[0]!r}; its options: {valid}")
+    merged = {**entry.options, **options}
+    game = entry.build(**merged)
+    # the canonical ref lists only options that differ from the defaults
+    game.ref = canonical_ref(name, {k: v for k, v in merged.items() if entry.options.get(k) != v})
+    return game
+
+
+# -- OpenSpiel -------------------------------------------------------------------------------
+
+TWO_PLAYERS = (Side("first", ("player_0",), "player"), Side("second", ("player_1",), "player"))
+
+
+def _openspiel(name: str, source: str, kind: str, summary: str, options: dict[str, Any] | None = None,
+               source_with: Callable[..., str] | None = None) -> Entry:
+    def build(**opts: Any) -> Game:
+        from games.openspiel import OpenSpielGame
+
+        return OpenSpielGame(name, source_with(**opts) if source_with else source, kind=kind, sides=TWO_PLAYERS, description=summary)
+
+    return register(Entry(name, "openspiel", kind, build, summary, options or {}))
+
+
+_openspiel("connect_four", "connect_four", "competitive", "Connect four on a 6x7 board (OpenSpiel).")
+_openspiel("tic_tac_toe", "tic_tac_toe", "competitive", "Tic-tac-toe (OpenSpiel).")
+_openspiel("kuhn_poker", "kuhn_poker", "competitive",
+           "Kuhn poker, 3 cards, information-state tensors (OpenSpiel).")
+_openspiel("leduc_poker", "leduc_poker", "competitive",
+           "Leduc hold'em, 6 cards, information-state tensors (OpenSpiel).")
+_openspiel("markov_soccer", "markov_soccer", "competitive",
+           "Littman's soccer on a 4x5 grid, simultaneous moves; a draw after `horizon` steps (OpenSpiel).",
+           options={"horizon": 200}, source_with=lambda horizon: f"markov_soccer(horizon={int(horizon)})")
+_openspiel("matrix_rps", "matrix_rps", "competitive", "Rock-paper-scissors, one simultaneous move (OpenSpiel).")
+_openspiel("iterated_prisoners_dilemma", "", "mixed",
+           "Prisoner's dilemma repeated `rounds` times, simultaneous moves, last round observed (OpenSpiel).",
+           options={"rounds": 10},
+           source_with=lambda rounds: f"repeated_game(stage_game=matrix_pd(),num_repetitions={int(rounds)})")
+
+
+# -- PettingZoo classic --------------------------------------------------------------------
+
+def _pz_classic(name: str, module: str, summary: str, max_steps: int) -> Entry:
+    def build() -> Game:
+        from games.pettingzoo import PettingZooGame
+
+        return PettingZooGame(
+            name, f"pettingzoo.classic.{module}", kind="competitive",
+            sides=(Side("first", ("player_0",), "player"), Side("second", ("player_1",), "player")),
+            description=summary, zero_sum=True, max_steps=max_steps,
+        )
+
+    return register(Entry(name, "pettingzoo", "competitive", build, summary))
+
+
+_pz_classic("connect_four_pz", "connect_four_v3", "Connect four through PettingZoo's AEC API (connect_four_v3).", 42)
+_pz_classic("leduc_holdem_pz", "leduc_holdem_v4", "Leduc hold'em through PettingZoo's AEC API (leduc_holdem_v4, rlcard).", 16)
+
+
+# -- mpe2 particle worlds --------------------------------------------------------------------
+
+def _mpe(name: str, module: str, kind: str, sides: tuple[Side, ...], summary: str,
+         judge: Judge | None = None, kwargs: dict[str, Any] | None = None) -> Entry:
+    options = {"continuous": False, "max_cycles": 25}
+
+    def build(continuous: bool, max_cycles: int) -> Game:
+        from games.pettingzoo import PettingZooGame
+
+        return PettingZooGame(
+            name, f"mpe2.{module}", kind=kind, sides=sides, description=summary, judge=judge,
+            parallel=True,
+            kwargs={**(kwargs or {}), "continuous_actions": bool(continuous), "max_cycles": int(max_cycles)},
+        )
+
+    return register(Entry(name, "pettingzoo", kind, build, summary, options))
+
+
+_PREDATORS = ("adversary_0", "adversary_1", "adversary_2")
+_mpe("simple_tag", "simple_tag_v3", "competitive",
+     (Side("predators", _PREDATORS, "predator"), Side("prey", ("agent_0",), "prey")),
+     "Predator-prey: 3 slow predators chase 1 fast prey around 2 obstacles; predators win an "
+     "episode by tagging the prey at least once (mpe2 simple_tag_v3, 25 steps).",
+     judge=Judge(rule="threshold", side=0, value=0.0))
+_mpe("simple_adversary", "simple_adversary_v3", "competitive",
+     (Side("adversary", ("adversary_0",), "adversary"), Side("good", ("agent_0", "agent_1"), "good")),
+     "Physical deception: 2 good agents cover the target landmark while 1 adversary, who does not "
+     "know which it is, tries to reach it; the good side wins when its return is positive "
+     "(mpe2 simple_adversary_v3, 25 steps).",
+     judge=Judge(rule="threshold", side=1, value=0.0))
+_mpe("simple_push", "simple_push_v3", "competitive",
+     (Side("adversary", ("adversary_0",), "adversary"), Side("good", ("agent_0",), "good")),
+     "Keep-away: 1 agent reaches its landmark while 1 adversary pushes it off; the adversary wins "
+     "when its return is positive (mpe2 simple_push_v3, 25 steps).",
+     judge=Judge(rule="threshold", side=0, value=0.0))
+_mpe("simple_world_comm", "simple_world_comm_v3", "mixed",
+     (Side("adversaries", ("leadadversary_0", "adversary_0", "adversary_1", "adversary_2"), "adversary"),
+      Side("good", ("agent_0", "agent_1"), "good")),
+     "Predator-prey with forests, food and a leader who talks: 4 adversaries (1 leader) vs 2 good "
+     "agents; adversaries win by tagging at least once (mpe2 simple_world_comm_v3, 25 steps).",
+     judge=Judge(rule="threshold", side=0, value=0.0))
+_mpe("simple_spread", "simple_spread_v3", "cooperative",
+     (Side("team", ("agent_0", "agent_1", "agent_2"), "spreader"),),
+     "Cooperative navigation: 3 agents cover 3 landmarks without colliding; one side, rated by "
+     "team return (mpe2 simple_spread_v3, 25 steps).")

@@ -1,0 +1,1 @@
+"""League layer: runner, store, ratings, matchmaking, trainer, tournament, export, CLI."""

@@ -1,0 +1,325 @@
+"""The batched match runner: plays queues of games in lockstep copies of one game.
+
+Each step, copies that wait on the same entrant and seat are grouped into one batched
+`act` call. A finished copy immediately starts the next queued game with that game's own
+seed, so every game's moves depend only on its seed and its entrants, never on the batch
+it was played in: the same seed gives the same results, batched or one at a time.
+
+Example:
+    >>> import games
+    >>> from agents.baselines import RandomPolicy
+    >>> from league.runner import Entrant, play
+    >>> game = games.load("tic_tac_toe")
+    >>> a, b = Entrant("a", RandomPolicy(game.spec)), Entrant("b", RandomPolicy(game.spec))
+    >>> records = play(game, (a, b), n_games=4, seed=7)
+    >>> [r.sides for r in records]
+    [('a', 'b'), ('b', 'a'), ('a', 'b'), ('b', 'a')]
+    >>> records[0].seed == records[1].seed  # paired games share a seed
+    True
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from agents.base import Policy
+from agents.baselines import RandomPolicy
+from games.base import Game, GameSpec, IllegalActionError, StepResult, VecEnv, derive_seed, move_keys
+
+
+class RunnerError(RuntimeError):
+    """A game could not be played: a bad lineup, or an entrant that failed or cheated."""
+
+    def __init__(self, message: str, *, entrant: str | None = None, seat: str | None = None):
+        super().__init__(message)
+        self.entrant = entrant
+        self.seat = seat
+
+
+@dataclass(frozen=True, eq=False)
+class Entrant:
+    """A player the runner can seat: the name results are stored under, and its policy."""
+
+    name: str
+    policy: Policy
+
+    def __repr__(self) -> str:
+        return f"Entrant({self.name!r})"
+
+
+# One entrant fills a whole side, or a pick-up team gives one entrant per seat of the side.
+Slot = Entrant | tuple[Entrant, ...]
+
+
+@dataclass(frozen=True)
+class GameTask:
+    """One game to play: its place in the schedule, its seed, and who sits on each side."""
+
+    index: int
+    seed: int
+    lineup: tuple[Slot, ...]  # per side, in the spec's side order
+
+
+@dataclass(frozen=True)
+class GameRecord:
+    """The result of one finished game."""
+
+    index: int
+    seed: int
+    sides: tuple[str, ...]  # entrant name per side ("a+b+c" for a pick-up team)
+    returns: tuple[float, ...]  # total return per side
+    seat_returns: tuple[tuple[str, float], ...]  # (seat, return) in the spec's seat order
+    ranks: tuple[int, ...]  # per side, 0 is best; equal ranks are a draw
+    length: int
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class StepBatch:
+    """One lockstep step as learners see it (given to `on_step` when training).
+
+    obs/mask/acting are copies taken before the step; `who[seat]` (n,) indexes
+    `entrants` (-1 for copies idling after their queue ran out).
+    """
+
+    obs: dict[str, np.ndarray]
+    mask: dict[str, np.ndarray]
+    acting: dict[str, np.ndarray]
+    state: np.ndarray | None
+    actions: dict[str, np.ndarray]
+    result: StepResult
+    who: dict[str, np.ndarray]
+    entrants: tuple[Entrant, ...]
+
+
+def slot_name(slot: Slot) -> str:
+    return "+".join(e.name for e in slot) if isinstance(slot, tuple) else slot.name
+
+
+def slot_members(spec: GameSpec, side: int, slot: Slot) -> list[tuple[str, Entrant]]:
+    """(seat, entrant) pairs of one side."""
+    seats = spec.sides[side].seats
+    if isinstance(slot, tuple):
+        if len(slot) != len(seats):
+            raise RunnerError(
+                f"side {spec.sides[side].name!r} of {spec.name} has {len(seats)} seats but the pick-up team has {len(slot)} members"
+            )
+        return list(zip(seats, slot))
+    return [(seat, slot) for seat in seats]
+
+
+def schedule(
+    spec: GameSpec,
+    lineup: Sequence[Slot],
+    n_games: int,
+    seed: int,
+    *,
+    swap_sides: bool = True,
+    start_index: int = 0,
+) -> list[GameTask]:
+    """Tasks for `n_games` games of one lineup (entrants in side order).
+
+    In a symmetric game the entrants rotate through the sides: games come in groups (pairs
+    for two sides) that share one seed, so luck of the deal or of the first move is shared.
+
+    Example:
+        >>> import games
+        >>> spec = games.load("connect_four").spec
+        >>> [t.seed == schedule(spec, ("x", "y"), 4, 1)[0].seed for t in schedule(spec, ("x", "y"), 4, 1)]
+        [True, True, False, False]
+    """
+    lineup = tuple(lineup)
+    if len(lineup) != len(spec.sides):
+        raise RunnerError(f"{spec.name} has {len(spec.sides)} sides ({', '.join(spec.side_names)}), got {len(lineup)} entrants")
+    if n_games < 0:
+        raise RunnerError(f"n_games must be at least 0, got {n_games}")
+    rotate = swap_sides and spec.symmetric
+    group = len(lineup) if rotate else 1
+    tasks = []
+    for j in range(n_games):
+        index = start_index + j
+        k = j % group
+        order = lineup[k:] + lineup[:k] if rotate else lineup
+        tasks.append(GameTask(index=index, seed=derive_seed(seed, index // group), lineup=order))
+    return tasks
+
+
+def play(
+    game: Game,
+    lineup: Sequence[Slot],
+    n_games: int,
+    seed: int = 0,
+    *,
+    swap_sides: bool = True,
+    **kwargs: Any,
+) -> list[GameRecord]:
+    """Play `n_games` games of one lineup; see `run` for the keyword arguments."""
+    return run(game, schedule(game.spec, lineup, n_games, seed, swap_sides=swap_sides), **kwargs)
+
+
+def run(
+    game: Game,
+    tasks: Iterable[GameTask],
+    *,
+    batch: int = 256,
+    explore: bool = False,
+    on_record: Callable[[GameRecord], None] | None = None,
+    on_step: Callable[[StepBatch], None] | None = None,
+    with_state: bool = False,
+    env: VecEnv | None = None,
+) -> list[GameRecord]:
+    """Play every task in lockstep batches of at most `batch` copies; records in task order.
+
+    `on_record` is called as each game finishes (the tournament stores it there);
+    `on_step` receives every step for learners (`with_state` adds the global state).
+    """
+    spec = game.spec
+    queue = deque(tasks)
+    if not queue:
+        return []
+    entrants, member_ids = _index_entrants(spec, queue)
+    idle = Entrant("(idle)", RandomPolicy(spec))
+    idle_id = len(entrants)
+    everyone = (*entrants, idle)
+    n = min(batch, len(queue))
+    if env is None:
+        env = game.make(n, seed=queue[0].seed)
+    elif env.n != n:
+        raise RunnerError(f"the given VecEnv has {env.n} copies, the batch needs {n}")
+    seat_names = spec.seat_names
+    seat_index = {seat: k for k, seat in enumerate(seat_names)}
+    who = {seat: np.full(n, idle_id, dtype=np.int64) for seat in seat_names}
+    # Each copy plays `current[c]` and has `upcoming[c]` reserved, whose seed the VecEnv
+    # uses when it resets the copy itself: no second reset, no idle step between games.
+    current: list[GameTask | None] = [None] * n
+    upcoming: list[GameTask | None] = [None] * n
+    next_seeds = np.full(n, -1, dtype=np.int64)
+    records: dict[int, GameRecord] = {}
+
+    def seat_entrants(c: int, task: GameTask | None) -> None:
+        if task is None:
+            for seat in seat_names:  # idle until the others finish: cheap random moves
+                who[seat][c] = idle_id
+        else:
+            for seat, eid in member_ids[id(task)].items():
+                who[seat][c] = eid
+
+    def reserve(c: int) -> None:
+        upcoming[c] = queue.popleft() if queue else None
+        next_seeds[c] = upcoming[c].seed if upcoming[c] is not None else -1
+
+    for c in range(n):
+        current[c] = queue.popleft()
+        seat_entrants(c, current[c])
+    env.reset(seeds=[task.seed for task in current], copies=list(range(n)))
+    for c in range(n):
+        reserve(c)
+
+    while any(task is not None for task in current):
+        obs_before = mask_before = acting_before = state_before = who_before = None
+        if on_step is not None:
+            obs_before = {s: env.obs[s].copy() for s in seat_names}
+            mask_before = {s: env.mask[s].copy() for s in seat_names}
+            acting_before = {s: env.acting[s].copy() for s in seat_names}
+            state_before = env.state.copy() if with_state else None
+            who_before = {s: who[s].copy() for s in seat_names}
+        actions = _act(env, spec, everyone, who, seat_index, explore)
+        try:
+            result = env.step(actions, next_seeds=next_seeds)
+        except IllegalActionError as error:
+            culprit = everyone[int(who[error.seat][error.copy])].name if error.copy >= 0 else "?"
+            raise RunnerError(f"entrant {culprit!r} played an illegal move: {error}", entrant=culprit, seat=error.seat) from None
+        if on_step is not None:
+            on_step(StepBatch(obs_before, mask_before, acting_before, state_before, actions, result, who_before, everyone))
+        for row, c in enumerate(result.finished.tolist()):
+            task = current[c]
+            current[c] = upcoming[c]
+            seat_entrants(c, current[c])
+            if current[c] is not None:
+                reserve(c)
+            if task is None:
+                continue  # an idle copy finished a throwaway game
+            seat_returns = {seat: float(result.episode_return[seat][row]) for seat in seat_names}
+            side_returns = spec.side_returns(seat_returns)
+            record = GameRecord(
+                index=task.index,
+                seed=task.seed,
+                sides=tuple(slot_name(s) for s in task.lineup),
+                returns=side_returns,
+                seat_returns=tuple(seat_returns.items()),
+                ranks=spec.outcome(side_returns),
+                length=int(result.episode_length[row]),
+                truncated=bool(result.truncated[c]),
+            )
+            records[task.index] = record
+            if on_record is not None:
+                on_record(record)
+    return [records[k] for k in sorted(records)]
+
+
+def _index_entrants(spec: GameSpec, tasks: Iterable[GameTask]) -> tuple[list[Entrant], dict[int, dict[str, int]]]:
+    """Number the distinct entrants and map each task's seats to entrant numbers; check support."""
+    entrants: list[Entrant] = []
+    ids: dict[int, int] = {}
+    member_ids: dict[int, dict[str, int]] = {}
+    checked: set[tuple[int, int]] = set()
+    for task in tasks:
+        if len(task.lineup) != len(spec.sides):
+            raise RunnerError(f"{spec.name} has {len(spec.sides)} sides, task {task.index} seats {len(task.lineup)}")
+        seats: dict[str, int] = {}
+        for side, slot in enumerate(task.lineup):
+            for seat, entrant in slot_members(spec, side, slot):
+                if id(entrant) not in ids:
+                    ids[id(entrant)] = len(entrants)
+                    entrants.append(entrant)
+                eid = ids[id(entrant)]
+                seats[seat] = eid
+                if (eid, side) not in checked:
+                    checked.add((eid, side))
+                    reason = entrant.policy.unsupported(spec, spec.sides[side].seats)
+                    if reason:
+                        raise RunnerError(f"{entrant.name} cannot play side {spec.sides[side].name!r} of {spec.name}: {reason}", entrant=entrant.name)
+        member_ids[id(task)] = seats
+    return entrants, member_ids
+
+
+def _act(env: VecEnv, spec: GameSpec, everyone: Sequence[Entrant], who: dict[str, np.ndarray],
+         seat_index: dict[str, int], explore: bool) -> dict[str, np.ndarray]:
+    """One batched `act` call per (entrant, seat) group of acting copies."""
+    actions: dict[str, np.ndarray] = {}
+    for seat_spec in spec.seats:
+        seat = seat_spec.name
+        acting = env.acting[seat]
+        if not acting.any():
+            continue
+        if seat_spec.discrete:
+            out = np.zeros(env.n, dtype=np.int64)
+        else:
+            out = np.full((env.n, *seat_spec.action.shape), seat_spec.action.low, dtype=np.float32)
+        ids = who[seat]
+        for eid in np.unique(ids[acting]).tolist():
+            rows = np.flatnonzero(acting & (ids == eid))
+            entrant = everyone[eid]
+            policy = entrant.policy
+            keys = move_keys(env.episode_seed[rows], env.ply[rows], seat_index[seat])
+            states = env.engine_states(rows) if getattr(policy, "needs_engine_states", False) else None  # type: ignore[attr-defined]
+            try:
+                chosen = policy.act(env.obs[seat][rows], env.mask[seat][rows], seat=seat, keys=keys,
+                                    explore=explore, engine_states=states)
+            except RunnerError:
+                raise
+            except Exception as error:  # noqa: BLE001 - name the entrant whose policy failed
+                raise RunnerError(f"entrant {entrant.name!r} failed to act for seat {seat!r}: {type(error).__name__}: {error}",
+                                  entrant=entrant.name, seat=seat) from error
+            chosen = np.asarray(chosen)
+            expected = (len(rows),) if seat_spec.discrete else (len(rows), *seat_spec.action.shape)
+            if chosen.shape != expected:
+                raise RunnerError(f"entrant {entrant.name!r} returned actions of shape {chosen.shape} for seat {seat!r}, expected {expected}",
+                                  entrant=entrant.name, seat=seat)
+            out[rows] = chosen
+        actions[seat] = out
+    return actions

@@ -21,11 +21,13 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence, runtime_checkable
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from games.base import GameSpec
+from games.base import GameSpec, StepResult
 
 
 class PolicyError(ValueError):
@@ -60,3 +62,96 @@ class Policy(Protocol):
     def unsupported(self, spec: GameSpec, seats: Sequence[str]) -> str | None:
         """Why this policy cannot play `seats` of the game, or None if it can."""
         ...
+
+
+class LearnerError(ValueError):
+    """A learner cannot be configured for a game or role, or its training broke (NaN loss)."""
+
+
+@dataclass(frozen=True)
+class StepBatch:
+    """One lockstep step of the runner, as learners see it.
+
+    obs/mask/acting/state are taken before the step (copies, safe to keep); `who[seat]`
+    (n,) indexes `policies`: the policy that chose each copy's action for that seat.
+    A learner finds its own rows by the identity of its policy object.
+    """
+
+    obs: dict[str, np.ndarray]  # seat -> (n, *obs_shape)
+    mask: dict[str, np.ndarray]  # seat -> (n, n_actions)
+    acting: dict[str, np.ndarray]  # seat -> (n,)
+    state: np.ndarray | None  # (n, *state_shape) when the runner was asked for it
+    actions: dict[str, np.ndarray]  # seat -> (n,) or (n, *action_shape)
+    result: StepResult
+    who: dict[str, np.ndarray]  # seat -> (n,) index into `policies`
+    policies: tuple[Any, ...]
+
+    def rows_of(self, policy: Any, seat: str) -> np.ndarray:
+        """(n,) bool: copies where `policy` acted for `seat` in this step."""
+        ids = [k for k, p in enumerate(self.policies) if p is policy]
+        if not ids:
+            return np.zeros(len(self.who[seat]), dtype=bool)
+        return self.acting[seat] & np.isin(self.who[seat], ids)
+
+    def seated(self, policy: Any, seat: str) -> np.ndarray:
+        """(n,) bool: copies where `policy` holds `seat` (acting now or not)."""
+        ids = [k for k, p in enumerate(self.policies) if p is policy]
+        return np.isin(self.who[seat], ids)
+
+
+class Learner(ABC):
+    """Owns networks, optimisers and buffers for one role (or, for a team, one side).
+
+    The trainer seats `policy()` (with exploration on), passes every runner step to
+    `observe`, and calls `update()` after each step; the learner trains when its own
+    schedule says so and returns metrics (an empty dict when it did nothing).
+    `state_dict()` / `load_state_dict()` round-trip everything needed to resume exactly.
+    """
+
+    algorithm: ClassVar[str]
+    spec: GameSpec
+    role: str
+    seats: tuple[str, ...]  # the seats this learner may occupy (every seat of its role)
+    env_steps: int  # transitions observed so far (drives schedules)
+
+    @classmethod
+    def unsupported(cls, spec: GameSpec, role: str) -> str | None:
+        """Why this algorithm cannot learn `role` of the game, or None."""
+        return None
+
+    @abstractmethod
+    def policy(self) -> Policy:
+        """The current policy (acts with exploration when asked to)."""
+
+    @abstractmethod
+    def frozen_policy(self) -> Policy:
+        """A snapshot of the current policy: copied weights, no optimiser, no exploration."""
+
+    @abstractmethod
+    def observe(self, batch: StepBatch) -> None:
+        """Take this step's transitions for the seats this learner's policy played."""
+
+    @abstractmethod
+    def update(self) -> dict[str, float]:
+        """Train if due; metrics of the update (empty when nothing was done)."""
+
+    @abstractmethod
+    def state_dict(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(tensors, meta): numpy/torch arrays by name, and JSON-serialisable metadata."""
+
+    @abstractmethod
+    def load_state_dict(self, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
+        """Restore what `state_dict` returned."""
+
+    @abstractmethod
+    def policy_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(tensors, meta) of the current policy alone: what a snapshot file holds.
+
+        `meta` names the algorithm, role and seats and whatever `policy_from_state` needs
+        to rebuild the networks (sizes, hyperparameters).
+        """
+
+    @classmethod
+    @abstractmethod
+    def policy_from_state(cls, spec: GameSpec, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> Policy:
+        """A frozen policy rebuilt from `policy_state()` output (a snapshot entrant)."""

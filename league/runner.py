@@ -20,13 +20,12 @@ Example:
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from agents.base import Policy
+from agents.base import Policy, StepBatch
 from agents.baselines import RandomPolicy
 from games.base import Game, GameSpec, IllegalActionError, StepResult, VecEnv, derive_seed, move_keys
 
@@ -42,10 +41,15 @@ class RunnerError(RuntimeError):
 
 @dataclass(frozen=True, eq=False)
 class Entrant:
-    """A player the runner can seat: the name results are stored under, and its policy."""
+    """A player the runner can seat: the name results are stored under, and its policy.
+
+    `explore` asks the policy for its training behaviour (a learner being trained);
+    frozen snapshots and reference bots play their evaluation behaviour.
+    """
 
     name: str
     policy: Policy
+    explore: bool = False
 
     def __repr__(self) -> str:
         return f"Entrant({self.name!r})"
@@ -76,24 +80,6 @@ class GameRecord:
     ranks: tuple[int, ...]  # per side, 0 is best; equal ranks are a draw
     length: int
     truncated: bool
-
-
-@dataclass(frozen=True)
-class StepBatch:
-    """One lockstep step as learners see it (given to `on_step` when training).
-
-    obs/mask/acting are copies taken before the step; `who[seat]` (n,) indexes
-    `entrants` (-1 for copies idling after their queue ran out).
-    """
-
-    obs: dict[str, np.ndarray]
-    mask: dict[str, np.ndarray]
-    acting: dict[str, np.ndarray]
-    state: np.ndarray | None
-    actions: dict[str, np.ndarray]
-    result: StepResult
-    who: dict[str, np.ndarray]
-    entrants: tuple[Entrant, ...]
 
 
 def slot_name(slot: Slot) -> str:
@@ -166,33 +152,36 @@ def run(
     tasks: Iterable[GameTask],
     *,
     batch: int = 256,
-    explore: bool = False,
     on_record: Callable[[GameRecord], None] | None = None,
     on_step: Callable[[StepBatch], None] | None = None,
     with_state: bool = False,
     env: VecEnv | None = None,
+    collect: bool = True,
 ) -> list[GameRecord]:
     """Play every task in lockstep batches of at most `batch` copies; records in task order.
 
+    `tasks` may be a lazy iterator (training feeds games until its budget is spent).
     `on_record` is called as each game finishes (the tournament stores it there);
     `on_step` receives every step for learners (`with_state` adds the global state).
+    `env` reuses a VecEnv across calls; `collect=False` returns no records.
     """
     spec = game.spec
-    queue = deque(tasks)
-    if not queue:
+    seating = _Seating(spec)
+    pending = iter(tasks)
+    if env is not None:
+        n = env.n
+    else:
+        n = min(batch, len(tasks)) if hasattr(tasks, "__len__") else batch  # type: ignore[arg-type]
+        if n == 0:
+            return []
+    first = [task for task in (next(pending, None) for _ in range(n)) if task is not None]
+    if not first:
         return []
-    entrants, member_ids = _index_entrants(spec, queue)
-    idle = Entrant("(idle)", RandomPolicy(spec))
-    idle_id = len(entrants)
-    everyone = (*entrants, idle)
-    n = min(batch, len(queue))
     if env is None:
-        env = game.make(n, seed=queue[0].seed)
-    elif env.n != n:
-        raise RunnerError(f"the given VecEnv has {env.n} copies, the batch needs {n}")
+        env = game.make(n, seed=first[0].seed)
     seat_names = spec.seat_names
     seat_index = {seat: k for k, seat in enumerate(seat_names)}
-    who = {seat: np.full(n, idle_id, dtype=np.int64) for seat in seat_names}
+    who = {seat: np.zeros(n, dtype=np.int64) for seat in seat_names}  # entrant 0 idles
     # Each copy plays `current[c]` and has `upcoming[c]` reserved, whose seed the VecEnv
     # uses when it resets the copy itself: no second reset, no idle step between games.
     current: list[GameTask | None] = [None] * n
@@ -201,22 +190,20 @@ def run(
     records: dict[int, GameRecord] = {}
 
     def seat_entrants(c: int, task: GameTask | None) -> None:
-        if task is None:
-            for seat in seat_names:  # idle until the others finish: cheap random moves
-                who[seat][c] = idle_id
-        else:
-            for seat, eid in member_ids[id(task)].items():
-                who[seat][c] = eid
+        seats = seating.seats_of(task) if task is not None else dict.fromkeys(seat_names, 0)
+        for seat, eid in seats.items():
+            who[seat][c] = eid
 
     def reserve(c: int) -> None:
-        upcoming[c] = queue.popleft() if queue else None
+        upcoming[c] = next(pending, None)
         next_seeds[c] = upcoming[c].seed if upcoming[c] is not None else -1
 
-    for c in range(n):
-        current[c] = queue.popleft()
-        seat_entrants(c, current[c])
-    env.reset(seeds=[task.seed for task in current], copies=list(range(n)))
-    for c in range(n):
+    for c, task in enumerate(first):
+        current[c] = task
+        seat_entrants(c, task)
+    env.reset(seeds=[t.seed for t in first] + [derive_seed(first[0].seed, c) for c in range(len(first), n)],
+              copies=list(range(n)))
+    for c in range(len(first)):
         reserve(c)
 
     while any(task is not None for task in current):
@@ -227,14 +214,15 @@ def run(
             acting_before = {s: env.acting[s].copy() for s in seat_names}
             state_before = env.state.copy() if with_state else None
             who_before = {s: who[s].copy() for s in seat_names}
-        actions = _act(env, spec, everyone, who, seat_index, explore)
+        actions = _act(env, spec, seating.entrants, who, seat_index)
         try:
             result = env.step(actions, next_seeds=next_seeds)
         except IllegalActionError as error:
-            culprit = everyone[int(who[error.seat][error.copy])].name if error.copy >= 0 else "?"
+            culprit = seating.entrants[int(who[error.seat][error.copy])].name if error.copy >= 0 else "?"
             raise RunnerError(f"entrant {culprit!r} played an illegal move: {error}", entrant=culprit, seat=error.seat) from None
         if on_step is not None:
-            on_step(StepBatch(obs_before, mask_before, acting_before, state_before, actions, result, who_before, everyone))
+            on_step(StepBatch(obs_before, mask_before, acting_before, state_before, actions, result, who_before,
+                              tuple(e.policy for e in seating.entrants)))
         for row, c in enumerate(result.finished.tolist()):
             task = current[c]
             current[c] = upcoming[c]
@@ -255,40 +243,46 @@ def run(
                 length=int(result.episode_length[row]),
                 truncated=bool(result.truncated[c]),
             )
-            records[task.index] = record
+            if collect:
+                records[task.index] = record
             if on_record is not None:
                 on_record(record)
     return [records[k] for k in sorted(records)]
 
 
-def _index_entrants(spec: GameSpec, tasks: Iterable[GameTask]) -> tuple[list[Entrant], dict[int, dict[str, int]]]:
-    """Number the distinct entrants and map each task's seats to entrant numbers; check support."""
-    entrants: list[Entrant] = []
-    ids: dict[int, int] = {}
-    member_ids: dict[int, dict[str, int]] = {}
-    checked: set[tuple[int, int]] = set()
-    for task in tasks:
+class _Seating:
+    """Numbers entrants as tasks arrive (0 is the idle player) and checks each can play its side."""
+
+    def __init__(self, spec: GameSpec):
+        self.spec = spec
+        self.entrants: list[Entrant] = [Entrant("(idle)", RandomPolicy(spec))]
+        self._ids: dict[int, int] = {}
+        self._checked: set[tuple[int, int]] = set()
+
+    def seats_of(self, task: GameTask) -> dict[str, int]:
+        spec = self.spec
         if len(task.lineup) != len(spec.sides):
-            raise RunnerError(f"{spec.name} has {len(spec.sides)} sides, task {task.index} seats {len(task.lineup)}")
+            raise RunnerError(f"{spec.name} has {len(spec.sides)} sides ({', '.join(spec.side_names)}), "
+                              f"task {task.index} seats {len(task.lineup)}")
         seats: dict[str, int] = {}
         for side, slot in enumerate(task.lineup):
             for seat, entrant in slot_members(spec, side, slot):
-                if id(entrant) not in ids:
-                    ids[id(entrant)] = len(entrants)
-                    entrants.append(entrant)
-                eid = ids[id(entrant)]
+                eid = self._ids.get(id(entrant))
+                if eid is None:
+                    eid = self._ids[id(entrant)] = len(self.entrants)
+                    self.entrants.append(entrant)
                 seats[seat] = eid
-                if (eid, side) not in checked:
-                    checked.add((eid, side))
+                if (eid, side) not in self._checked:
                     reason = entrant.policy.unsupported(spec, spec.sides[side].seats)
                     if reason:
-                        raise RunnerError(f"{entrant.name} cannot play side {spec.sides[side].name!r} of {spec.name}: {reason}", entrant=entrant.name)
-        member_ids[id(task)] = seats
-    return entrants, member_ids
+                        raise RunnerError(f"{entrant.name} cannot play side {spec.sides[side].name!r} of {spec.name}: {reason}",
+                                          entrant=entrant.name)
+                    self._checked.add((eid, side))
+        return seats
 
 
 def _act(env: VecEnv, spec: GameSpec, everyone: Sequence[Entrant], who: dict[str, np.ndarray],
-         seat_index: dict[str, int], explore: bool) -> dict[str, np.ndarray]:
+         seat_index: dict[str, int]) -> dict[str, np.ndarray]:
     """One batched `act` call per (entrant, seat) group of acting copies."""
     actions: dict[str, np.ndarray] = {}
     for seat_spec in spec.seats:
@@ -309,7 +303,7 @@ def _act(env: VecEnv, spec: GameSpec, everyone: Sequence[Entrant], who: dict[str
             states = env.engine_states(rows) if getattr(policy, "needs_engine_states", False) else None  # type: ignore[attr-defined]
             try:
                 chosen = policy.act(env.obs[seat][rows], env.mask[seat][rows], seat=seat, keys=keys,
-                                    explore=explore, engine_states=states)
+                                    explore=entrant.explore, engine_states=states)
             except RunnerError:
                 raise
             except Exception as error:  # noqa: BLE001 - name the entrant whose policy failed

@@ -1,0 +1,60 @@
+"""The learning algorithms by name, loaded lazily.
+
+Example:
+    >>> from agents.registry import algorithm_names
+    >>> algorithm_names()
+    ['iql', 'maddpg', 'mappo', 'qmix', 'vdn']
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from typing import Any, Mapping
+
+from agents.base import Learner, LearnerError, Policy
+from games.base import GameSpec
+
+# name -> "module:Class"
+ALGORITHMS: dict[str, str] = {
+    "iql": "agents.iql:IQL",
+    "vdn": "agents.vdn:VDN",
+    "qmix": "agents.qmix:QMIX",
+    "mappo": "agents.mappo:MAPPO",
+    "maddpg": "agents.maddpg:MADDPG",
+}
+
+
+def algorithm_names() -> list[str]:
+    return sorted(ALGORITHMS)
+
+
+def algorithm(name: str) -> type[Learner]:
+    """The Learner class called `name`; unknown names list the valid ones."""
+    if name not in ALGORITHMS:
+        close = difflib.get_close_matches(name, ALGORITHMS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise LearnerError(f"unknown algorithm {name!r}{hint}; algorithms: {', '.join(algorithm_names())}")
+    module, _, cls = ALGORITHMS[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def make_learner(name: str, spec: GameSpec, role: str, *, config: Mapping[str, Any] | None = None, seed: int = 0) -> Learner:
+    """A fresh learner of algorithm `name` for `role` of the game; refuses what it cannot play."""
+    cls = algorithm(name)
+    if role not in spec.roles:
+        raise LearnerError(f"{spec.name} has no role {role!r}; roles: {', '.join(spec.roles)}")
+    reason = cls.unsupported(spec, role)
+    if reason:
+        raise LearnerError(f"{name} cannot learn role {role!r} of {spec.name}: {reason}")
+    return cls(spec, role, config=config, seed=seed)
+
+
+def load_policy(spec: GameSpec, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> Policy:
+    """A frozen policy from a snapshot's arrays and manifest."""
+    name = meta.get("algorithm")
+    if name not in ALGORITHMS:
+        raise LearnerError(f"the snapshot names an unknown algorithm {name!r}")
+    if meta.get("game") not in (None, spec.name):
+        raise LearnerError(f"the snapshot was trained on {meta.get('game')}, not {spec.name}")
+    return algorithm(name).policy_from_state(spec, tensors, meta)

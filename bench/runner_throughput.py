@@ -18,6 +18,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import time
 import warnings
@@ -26,6 +27,7 @@ import numpy as np
 import torch
 
 import games
+from agents.baselines import RandomPolicy
 from agents.nets import CategoricalPolicy, mlp
 from league.runner import Entrant, run, schedule
 
@@ -78,17 +80,39 @@ def naive_connect_four(nets: dict[str, torch.nn.Module], seconds: float) -> floa
 
 
 def runner_rate(game_name: str, entrants, seconds: float, batch: int) -> float:
+    """Steps/s of the runner on an endless queue of games, stopped after `seconds`."""
     game = games.load(game_name)
-    total = {"steps": 0}
+    spec = game.spec
+    steps = {"n": 0}
     start = time.perf_counter()
-    chunk = 0
-    while time.perf_counter() - start < seconds:
-        tasks = schedule(game.spec, entrants, batch * 4, seed=chunk)
-        records = run(game, tasks, batch=batch)
-        # steps per game: a turn-based game's length counts moves; a simultaneous one counts joint steps
-        total["steps"] += sum(r.length for r in records)
-        chunk += 1
-    return total["steps"] / (time.perf_counter() - start)
+
+    def tasks():
+        for k in itertools.count():
+            if time.perf_counter() - start > seconds:
+                return
+            pair = schedule(spec, entrants, 2, seed=k, start_index=2 * k)
+            yield from pair
+
+    def count(record) -> None:
+        # a turn-based game's length counts moves; a simultaneous one counts joint steps
+        steps["n"] += record.length
+
+    run(game, tasks(), batch=batch, on_record=count, collect=False)
+    return steps["n"] / (time.perf_counter() - start)
+
+
+def inference_rate(policy, spec, batch: int, seconds: float) -> float:
+    """Rows/s of one policy's act() on a full batch: the network's share of a step."""
+    seat = spec.seats[0]
+    obs = np.random.default_rng(0).random((batch, *seat.obs_shape)).astype(np.float32)
+    mask = np.ones((batch, seat.n_actions), dtype=bool)
+    keys = np.arange(batch)
+
+    def once() -> int:
+        policy.act(obs, mask, seat=seat.name, keys=keys)
+        return batch
+
+    return timed(once, seconds)
 
 
 def ceiling_connect_four(seconds: float) -> float:
@@ -153,11 +177,21 @@ def main() -> None:
     a = naive_connect_four(pz_nets, args.seconds)
     b = runner_rate("connect_four", entrants, args.seconds, args.batch)
     c = ceiling_connect_four(args.seconds)
+    rand = tuple(Entrant(f"random{k}", RandomPolicy(c4)) for k in range(2))
+    b0 = runner_rate("connect_four", rand, args.seconds, args.batch)
+    infer = inference_rate(entrants[0].policy, c4, args.batch, args.seconds)
     print(f"connect_four (steps = moves; runner batch {args.batch}, torch threads 1)")
     print(f"  (a) naive PettingZoo AEC loop, one forward per move : {a:>12,.0f} steps/s")
     print(f"  (b) league runner, batched MLP policies            : {b:>12,.0f} steps/s")
     print(f"  (c) random play on the bare OpenSpiel engine       : {c:>12,.0f} steps/s")
     print(f"  b/a = {b / a:.1f}   b/c = {b / c:.2f}")
+    print("  where a step's time goes (microseconds per step):")
+    print(f"    bare engine, random moves (c)                     : {1e6 / c:8.2f}")
+    print(f"    runner with random policies, no network (b0)      : {1e6 / b0:8.2f}   b0/c = {b0 / c:.2f}")
+    print(f"    2x64 MLP forward + masked sampling alone          : {1e6 / infer:8.2f}")
+    bound = (1 / c) / (1 / c + 1 / infer)
+    print("  any one-thread runner that steps this engine and runs this network is bounded by")
+    print(f"  b/c <= engine / (engine + network) = {bound:.2f}, even with zero overhead of its own")
 
     tag = games.load("simple_tag").spec
     tag_nets = {seat: mlp_for(tag, seat, k) for k, seat in enumerate(tag.seat_names)}

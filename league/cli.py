@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any, Sequence
 
 import click
@@ -14,14 +15,25 @@ from rich.console import Console
 from rich.table import Table
 
 import games
-from agents.base import PolicyError
+from agents.base import LearnerError, PolicyError
 from games.base import GameError
+from league.entrants import EntrantError, resolve
+from league.leaderboard import standings
+from league.ratings import PayoffMatrix, RatingConfig, RatingError, Rater, Rating, payoff_matrix
 from league.runner import RunnerError
+from league.store import Store, StoreError
+from league.tournament import FORMATS, TournamentConfig, TournamentError, play_tournament
+from league.tournament import check as check_tournament
 
 __version__ = "0.1.0"
 
+DEFAULT_RUN = "runs/default"
+DEFAULT_ENTRANTS = "random,mcts:25,mcts:100"
+
 # errors a user can cause: reported as one sentence, exit status 1
-USER_ERRORS: tuple[type[BaseException], ...] = (GameError, PolicyError, RunnerError)
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    GameError, PolicyError, LearnerError, RunnerError, StoreError, RatingError, EntrantError, TournamentError,
+)
 
 
 def console() -> Console:
@@ -46,7 +58,17 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LeagueGroup(click.Group):
+    """Turns every error a user can cause into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=LeagueGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="league")
 def cli() -> None:
     """A self-play league and tournament system for multi-agent reinforcement learning.
@@ -91,19 +113,249 @@ def games_command(as_json: bool) -> None:
     ])
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point: user errors become one line and exit status 1."""
+run_option = click.option("--run", "run_dir", default=DEFAULT_RUN, show_default=True, type=click.Path(file_okay=False),
+                          help="The run directory (runs/<name>) holding league.db.")
+
+
+def open_run(run_dir: str) -> Store:
+    """An existing run; a missing one is a clear error."""
+    return Store.open(run_dir)
+
+
+@cli.command("tournament")
+@click.option("--game", default=None, help="Game to play (default: the run's game, else connect_four).")
+@click.option("--entrants", default=None,
+              help=f"Comma-separated entrants: baselines (random, mcts:N, scripted) or players of the run "
+                   f"[default: the run's snapshots, else {DEFAULT_ENTRANTS}].")
+@click.option("--games", "n_games", default=40, show_default=True, type=int, help="Games per pair (even: sides alternate).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the schedule.")
+@click.option("--format", "fmt", default="round-robin", show_default=True, type=click.Choice(FORMATS), help="Tournament format.")
+@click.option("--batch", default=128, show_default=True, type=int, help="Games played in lockstep.")
+@click.option("--anchor", "anchors", multiple=True, metavar="NAME=MU",
+              help="Pin a player's rating (e.g. random=0) when the run is created; repeatable.")
+@run_option
+def tournament_command(game: str | None, entrants: str | None, n_games: int, seed: int, fmt: str, batch: int,
+                       anchors: tuple[str, ...], run_dir: str) -> None:
+    """Rank entrants by playing them against each other; results are stored as they finish.
+
+    Running the same command again resumes a stopped tournament without replaying or
+    double-counting a game. Prints the leaderboard at the end.
+
+    \b
+    Example:
+        league tournament
+        league tournament --game tic_tac_toe --entrants random,mcts:10,mcts:50 --games 20 --run runs/ttt
+    """
+    # Everything is checked before a new run is created, so a bad command leaves no trace.
+    existing = (Path(run_dir) / "league.db").exists()
+    store = Store.open(run_dir) if existing else None
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="league", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(error.exit_code)
-    except USER_ERRORS as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(1)
+        info = store.run_info() if store is not None else None
+        game_ref = game or (info["game"] if info else "connect_four")
+        loaded = games.load(game_ref)
+        if info is not None:
+            store.check_game(loaded.ref)
+            if anchors:
+                raise click.UsageError("--anchor is fixed when a run is created; this run already exists")
+        names = _entrant_names(entrants, store)
+        config = TournamentConfig(game=loaded.ref, entrants=tuple(names), games=n_games, seed=seed, format=fmt)
+        check_tournament(loaded.spec, config)
+        roster = resolve(names, loaded.spec, store)
+        run_config = info["config"] if info is not None else {"ratings": {"anchors": _parse_anchors(anchors)}}
+        rater = _rater(run_config)
+        if store is None:
+            store = Store.open(run_dir, create=True)
+        if store.run_info() is None:
+            store.init_run(_run_name(run_dir), loaded.ref, run_config)
+        result = _play_with_progress(store, loaded, roster, config, rater, batch)
+        click.echo(f"{config.format} on {loaded.ref}: {result.played} games played, {result.resumed} already stored, "
+                   f"{result.total} in the schedule")
+        if result.played:
+            click.echo(f"{result.played / max(result.seconds, 1e-9):.1f} games/s", err=True)
+        _print_leaderboard(store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _run_name(run_dir: str) -> str:
+    return str(run_dir).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _parse_anchors(anchors: Sequence[str]) -> dict[str, float]:
+    out = {}
+    for text in anchors:
+        name, sep, value = text.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise click.UsageError(f"--anchor takes NAME=MU, e.g. random=0, got {text!r}")
+    return out
+
+
+def _rater(config: dict) -> Rater:
+    settings = dict((config or {}).get("ratings", {}))
+    anchors = settings.pop("anchors", {}) or {}
+    rating_config = RatingConfig.from_mapping(settings)
+    # an anchor keeps a small sigma so that it informs the others strongly but stays put
+    pinned = {name: Rating(float(mu), rating_config.sigma / 10) for name, mu in anchors.items()}
+    return Rater(config=rating_config, anchors=pinned)
+
+
+def _entrant_names(entrants: str | None, store: Store | None) -> list[str]:
+    if entrants is not None:
+        return [name.strip() for name in entrants.split(",")]
+    snapshots = [p.name for p in store.players() if p.weights_path] if store is not None else []
+    if snapshots:
+        return ["random", *snapshots]
+    return DEFAULT_ENTRANTS.split(",")
+
+
+def _play_with_progress(store, game, roster, config, rater, batch):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    if not sys.stderr.isatty():
+        return play_tournament(store, game, roster, config, rater, batch=batch)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("games"),
+               TextColumn("{task.fields[rate]:>7.1f} games/s"), TimeElapsedColumn(), TextColumn("ETA"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task(config.format, total=None, rate=0.0)
+        start = [None]
+
+        def progress(done: int, total: int) -> None:
+            import time
+
+            now = time.perf_counter()
+            if start[0] is None:
+                start[0] = (now, done)
+            elapsed = now - start[0][0]
+            rate = (done - start[0][1]) / elapsed if elapsed > 0 else 0.0
+            bar.update(task, completed=done, total=total, rate=rate)
+
+        return play_tournament(store, game, roster, config, rater, batch=batch, progress=progress)
+
+
+def _print_leaderboard(store: Store) -> None:
+    rows = standings(store)
+    print_table(None, ["rank", "name", "kind", "algorithm", "mu", "sigma", "score", "games", "W", "D", "L"], [
+        (s.rank, s.name, s.kind, s.algorithm or "-", f"{s.mu:.2f}", f"{s.sigma:.2f}", f"{s.score:.2f}", s.games,
+         s.wins, s.draws, s.losses) for s in rows
+    ], right=("rank", "mu", "sigma", "score", "games", "W", "D", "L"))
+
+
+@cli.command("leaderboard")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV for spreadsheets.")
+@run_option
+def leaderboard_command(as_json: bool, as_csv: bool, run_dir: str) -> None:
+    """Show the run's players ranked by conservative TrueSkill score (mu - 3 sigma).
+
+    \b
+    Example:
+        league leaderboard
+        league leaderboard --run runs/ttt --json
+    """
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    with open_run(run_dir) as store:
+        rows = standings(store)
+        if not rows:
+            raise StoreError(f"the run at {run_dir} has no rated players yet; play a tournament or train first.")
+        if as_json:
+            click.echo(json.dumps([s.as_dict() for s in rows], indent=2))
+        elif as_csv:
+            import csv
+            import io
+
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=list(rows[0].as_dict()), lineterminator="\n")
+            writer.writeheader()
+            for s in rows:
+                writer.writerow(s.as_dict())
+            click.echo(buffer.getvalue(), nl=False)
+        else:
+            _print_leaderboard(store)
+
+
+@cli.command("matches")
+@click.option("--player", default=None, help="Only games this player took part in.")
+@click.option("--limit", default=None, type=int, help="Only the last N games.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@run_option
+def matches_command(player: str | None, limit: int | None, as_json: bool, run_dir: str) -> None:
+    """List the stored games: sides, returns, ranks, length and seed.
+
+    \b
+    Example:
+        league matches --player mcts:100 --limit 10
+        league matches --json
+    """
+    with open_run(run_dir) as store:
+        if player is not None and store.player(player) is None:
+            raise StoreError(f"no player {player!r} in {run_dir}")
+        rows = store.matches(player=player)
+        if limit is not None:
+            rows = rows[-limit:] if limit > 0 else []
+        if as_json:
+            click.echo(json.dumps([{
+                "id": m.id, "origin": m.origin, "tournament": m.tournament_id, "game_index": m.game_index,
+                "game": m.game, "seed": m.seed, "sides": list(m.sides), "returns": list(m.returns),
+                "ranks": list(m.ranks), "length": m.length, "truncated": m.truncated, "forfeit": m.forfeit,
+            } for m in rows], indent=2))
+            return
+        print_table(None, ["id", "origin", "sides", "returns", "ranks", "length", "seed"], [
+            (m.id, m.origin, " vs ".join(m.sides), " ".join(f"{r:+g}" for r in m.returns),
+             " ".join(str(r) for r in m.ranks), m.length, m.seed) for m in rows
+        ], right=("id", "length"))
+
+
+@cli.command("payoff")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@run_option
+def payoff_command(as_json: bool, run_dir: str) -> None:
+    """Show the payoff matrix: the row player's score against each column player (games).
+
+    A score counts a win as 1 and a draw as 1/2.
+
+    \b
+    Example:
+        league payoff --run runs/default
+    """
+    with open_run(run_dir) as store:
+        matrix = _payoff(store)
+    if as_json:
+        click.echo(json.dumps({"names": list(matrix.names), "score": _nan_to_none(matrix.score.tolist()),
+                               "games": matrix.games.tolist()}, indent=2))
+        return
+    cells = []
+    for i, row_name in enumerate(matrix.names):
+        row = [row_name]
+        for j in range(len(matrix.names)):
+            games_ij = int(matrix.games[i, j])
+            row.append("-" if games_ij == 0 else f"{matrix.score[i, j]:.2f} ({games_ij})")
+        cells.append(row)
+    print_table(None, ["", *matrix.names], cells)
+
+
+def _payoff(store: Store) -> PayoffMatrix:
+    results = [(m.sides, m.ranks) for m in store.matches() if len(m.sides) >= 2]
+    if not results:
+        raise StoreError(f"the run at {store.run_dir} has no games of two or more sides yet")
+    order = [s.name for s in standings(store)]
+    present = {side for sides, _ in results for side in sides}
+    return payoff_matrix(results, names=[n for n in order if n in present] + sorted(present - set(order)))
+
+
+def _nan_to_none(rows: list[list[float]]) -> list[list[float | None]]:
+    return [[None if x != x else round(x, 6) for x in row] for row in rows]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="league")
 
 
 if __name__ == "__main__":

@@ -105,12 +105,14 @@ def schedule(
     seed: int,
     *,
     swap_sides: bool = True,
+    any_side: bool = False,
     start_index: int = 0,
 ) -> list[GameTask]:
     """Tasks for `n_games` games of one lineup (entrants in side order).
 
-    In a symmetric game the entrants rotate through the sides: games come in groups (pairs
-    for two sides) that share one seed, so luck of the deal or of the first move is shared.
+    In a symmetric game (or with `any_side`, when every entrant can play every side) the
+    entrants rotate through the sides: games come in groups (pairs for two sides) that
+    share one seed, so luck of the deal or of the first move is shared.
 
     Example:
         >>> import games
@@ -123,7 +125,7 @@ def schedule(
         raise RunnerError(f"{spec.name} has {len(spec.sides)} sides ({', '.join(spec.side_names)}), got {len(lineup)} entrants")
     if n_games < 0:
         raise RunnerError(f"n_games must be at least 0, got {n_games}")
-    rotate = swap_sides and spec.symmetric
+    rotate = swap_sides and (spec.symmetric or (any_side and len(spec.sides) > 1))
     group = len(lineup) if rotate else 1
     tasks = []
     for j in range(n_games):

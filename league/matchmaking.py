@@ -1,0 +1,167 @@
+"""Matchmaking: who a learner plays next. Pure functions over names, a payoff table and an RNG.
+
+Strategies, mixed per learner by weight (`Mix`):
+  - `latest`: self-play against the current learners of the role (OpenAI Five's 80%);
+  - `past`: uniform over the frozen snapshots in the pool (OpenAI Five's 20%);
+  - `pfsp`: prioritised fictitious self-play (AlphaStar): opponent o is drawn with weight
+    f(x_o), x_o the learner's decayed win rate against o, with f one of
+      squared       (1 - x)^2        hardest opponents first,
+      variance      x (1 - x)        opponents of similar strength,
+      linear_capped min(0.5, 1 - x)  every opponent not yet beaten, none favoured too much;
+    a pair with too few games counts as x = 0.5, and when every weight is zero the draw
+    falls back to uniform.
+
+Example:
+    >>> import numpy as np
+    >>> table = PayoffTable(decay=0.99, min_games=2)
+    >>> for _ in range(10):
+    ...     table.add("me", "weak", 1.0)
+    ...     table.add("me", "strong", 0.0)
+    >>> weights = pfsp_weights([table.win_rate("me", o) for o in ("weak", "strong", "new")], "squared")
+    >>> [round(float(w), 3) for w in weights]
+    [0.0, 0.8, 0.2]
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+
+WEIGHTINGS = ("squared", "variance", "linear_capped")
+STRATEGIES = ("latest", "past", "pfsp")
+
+
+class MatchmakingError(ValueError):
+    """A matchmaking configuration that cannot work."""
+
+
+def pfsp_weights(win_rates: Sequence[float], weighting: str = "squared") -> np.ndarray:
+    """Normalised PFSP sampling weights from win rates in [0, 1]; uniform when all are zero.
+
+    Example:
+        >>> pfsp_weights([1.0, 1.0], "squared").tolist()
+        [0.5, 0.5]
+    """
+    x = np.clip(np.asarray(win_rates, dtype=np.float64), 0.0, 1.0)
+    if x.size == 0:
+        raise MatchmakingError("PFSP needs at least one candidate opponent")
+    if weighting == "squared":
+        w = (1.0 - x) ** 2
+    elif weighting == "variance":
+        w = x * (1.0 - x)
+    elif weighting == "linear_capped":
+        w = np.minimum(0.5, 1.0 - x)
+    else:
+        raise MatchmakingError(f"unknown PFSP weighting {weighting!r}; weightings: {', '.join(WEIGHTINGS)}")
+    total = w.sum()
+    if not np.isfinite(total) or total <= 0:
+        return np.full(x.size, 1.0 / x.size)
+    return w / total
+
+
+@dataclass
+class PayoffTable:
+    """Decayed results of each (player, opponent) pair: each new game shrinks the old ones by `decay`.
+
+    `win_rate` is the decayed mean score (a win 1, a draw 1/2), or 0.5 while the pair has
+    fewer than `min_games` (decayed) games.
+    """
+
+    decay: float = 0.99
+    min_games: float = 5.0
+    wins: dict[tuple[str, str], float] = field(default_factory=dict)
+    games: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def add(self, player: str, opponent: str, score: float) -> None:
+        """Record one game's score of `player` against `opponent` (and the mirror result)."""
+        if not 0.0 <= score <= 1.0:
+            raise MatchmakingError(f"a game's score must be in [0, 1], got {score}")
+        for key, value in (((player, opponent), score), ((opponent, player), 1.0 - score)):
+            self.games[key] = self.games.get(key, 0.0) * self.decay + 1.0
+            self.wins[key] = self.wins.get(key, 0.0) * self.decay + value
+
+    def win_rate(self, player: str, opponent: str) -> float:
+        games = self.games.get((player, opponent), 0.0)
+        if games < self.min_games:
+            return 0.5
+        return self.wins[(player, opponent)] / games
+
+    def state(self) -> dict:
+        """JSON-able contents (for checkpoints)."""
+        return {"decay": self.decay, "min_games": self.min_games,
+                "pairs": [[a, b, self.wins[(a, b)], self.games[(a, b)]] for (a, b) in sorted(self.games)]}
+
+    @classmethod
+    def from_state(cls, state: Mapping) -> "PayoffTable":
+        table = cls(decay=float(state["decay"]), min_games=float(state["min_games"]))
+        for a, b, wins, games in state["pairs"]:
+            table.wins[(a, b)] = float(wins)
+            table.games[(a, b)] = float(games)
+        return table
+
+
+@dataclass(frozen=True)
+class Mix:
+    """How one learner picks opponents: a weight per strategy, and the PFSP weighting.
+
+    The default is OpenAI Five's: 80% against the latest learners, 20% against past
+    snapshots, here drawn by PFSP (linear-capped) instead of uniformly.
+    """
+
+    latest: float = 0.8
+    past: float = 0.0
+    pfsp: float = 0.2
+    weighting: str = "linear_capped"
+
+    def __post_init__(self) -> None:
+        weights = [self.latest, self.past, self.pfsp]
+        if any(w < 0 or not np.isfinite(w) for w in weights) or sum(weights) <= 0:
+            raise MatchmakingError(f"matchmaking weights must be non-negative and not all zero, got {weights}")
+        if self.weighting not in WEIGHTINGS:
+            raise MatchmakingError(f"unknown PFSP weighting {self.weighting!r}; weightings: {', '.join(WEIGHTINGS)}")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object]) -> "Mix":
+        valid = ("latest", "past", "pfsp", "weighting")
+        for key in values:
+            if key not in valid:
+                close = difflib.get_close_matches(key, valid, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise MatchmakingError(f"unknown matchmaking key {key!r}{hint}; keys: {', '.join(valid)}")
+        return cls(**{k: (str(v) if k == "weighting" else float(v)) for k, v in values.items()})  # type: ignore[arg-type]
+
+
+def choose_opponent(
+    me: str,
+    mix: Mix,
+    latest: Sequence[str],
+    past: Sequence[str],
+    table: PayoffTable,
+    rng: np.random.Generator,
+) -> str:
+    """One opponent name for learner `me`.
+
+    `latest` are the current learners that may fill the other side (`me` included for pure
+    self-play), `past` the frozen snapshots. A strategy with no candidates gives its weight
+    to the others.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> choose_opponent("me", Mix(latest=1.0, pfsp=0.0), ["me"], [], PayoffTable(), rng)
+        'me'
+    """
+    weights = np.array([mix.latest if latest else 0.0, mix.past if past else 0.0, mix.pfsp if past else 0.0])
+    if weights.sum() <= 0:
+        if latest:
+            return latest[int(rng.integers(len(latest)))]
+        raise MatchmakingError(f"{me} has nobody to play: no current learners or snapshots for the other side")
+    strategy = STRATEGIES[int(rng.choice(3, p=weights / weights.sum()))]
+    if strategy == "latest":
+        return latest[int(rng.integers(len(latest)))]
+    if strategy == "past":
+        return past[int(rng.integers(len(past)))]
+    probs = pfsp_weights([table.win_rate(me, o) for o in past], mix.weighting)
+    return past[int(rng.choice(len(past), p=probs))]

@@ -19,8 +19,12 @@ from agents.base import LearnerError, PolicyError
 from games.base import GameError
 from league.entrants import EntrantError, resolve
 from league.leaderboard import standings
-from league.ratings import PayoffMatrix, RatingConfig, RatingError, Rater, Rating, payoff_matrix
+from league.ratings import PayoffMatrix, RatingError, Rater, payoff_matrix
+from league.checkpoints import ResumeError
+from league.config import ConfigError, TrainConfig, load_config
+from league.matchmaking import MatchmakingError
 from league.runner import RunnerError
+from league.trainer import Event, League, rater_from
 from league.store import Store, StoreError
 from league.tournament import FORMATS, TournamentConfig, TournamentError, play_tournament
 from league.tournament import check as check_tournament
@@ -33,6 +37,7 @@ DEFAULT_ENTRANTS = "random,mcts:25,mcts:100"
 # errors a user can cause: reported as one sentence, exit status 1
 USER_ERRORS: tuple[type[BaseException], ...] = (
     GameError, PolicyError, LearnerError, RunnerError, StoreError, RatingError, EntrantError, TournamentError,
+    ConfigError, ResumeError, MatchmakingError,
 )
 
 
@@ -196,12 +201,7 @@ def _parse_anchors(anchors: Sequence[str]) -> dict[str, float]:
 
 
 def _rater(config: dict) -> Rater:
-    settings = dict((config or {}).get("ratings", {}))
-    anchors = settings.pop("anchors", {}) or {}
-    rating_config = RatingConfig.from_mapping(settings)
-    # an anchor keeps a small sigma so that it informs the others strongly but stays put
-    pinned = {name: Rating(float(mu), rating_config.sigma / 10) for name, mu in anchors.items()}
-    return Rater(config=rating_config, anchors=pinned)
+    return rater_from((config or {}).get("ratings", {}))
 
 
 def _entrant_names(entrants: str | None, store: Store | None) -> list[str]:
@@ -244,6 +244,130 @@ def _print_leaderboard(store: Store) -> None:
         (s.rank, s.name, s.kind, s.algorithm or "-", f"{s.mu:.2f}", f"{s.sigma:.2f}", f"{s.score:.2f}", s.games,
          s.wins, s.draws, s.losses) for s in rows
     ], right=("rank", "mu", "sigma", "score", "games", "W", "D", "L"))
+
+
+DEFAULT_TRAIN = {
+    "game": "connect_four",
+    "steps": 60_000,
+    "batch_games": 64,
+    "round_games": 128,
+    "checkpoint_every": 20_000,
+    "learners": [{"algo": "mappo"}, {"algo": "iql"}],
+    "snapshots": {"min_steps": 10_000, "max_steps": 20_000, "win_rate": 0.7, "eval_games": 20},
+    "evaluation": {"every": 20_000, "opponents": ["random", "mcts:25"], "games": 20},
+}
+
+
+@cli.command("train")
+@click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
+              help="A TOML run configuration (see runs/examples/).")
+@click.option("--game", default=None, help="Game to train on (overrides the configuration).")
+@click.option("--algo", "algos", multiple=True, help="A learner's algorithm; repeat for several learners in one league.")
+@click.option("--steps", type=int, default=None, help="Env steps each learner trains for (a total: resuming continues to it).")
+@click.option("--seed", type=int, default=None, help="Seed of the run.")
+@click.option("--batch-games", type=int, default=None, help="Game copies stepped in lockstep.")
+@run_option
+def train_command(config_path: str | None, game: str | None, algos: tuple[str, ...], steps: int | None,
+                  seed: int | None, batch_games: int | None, run_dir: str) -> None:
+    """Train a self-play league: learners, their snapshots, PFSP matchmaking, TrueSkill ratings.
+
+    With no arguments, trains a small connect-four league (MAPPO and IQL) for about two
+    minutes and prints the leaderboard. Run it again on the same --run to resume from the
+    last checkpoint; Ctrl-C finishes the current round, checkpoints and exits.
+
+    \b
+    Example:
+        league train
+        league train --game tic_tac_toe --algo iql --steps 200000 --run runs/ttt-iql
+        league train --config runs/examples/connect_four.toml --run runs/c4
+    """
+    overrides = {"game": game, "steps": steps, "seed": seed, "batch_games": batch_games, "algos": list(algos)}
+    existing = (Path(run_dir) / "league.db").exists()
+    store = Store.open(run_dir) if existing else None
+    try:
+        from league.checkpoints import read_trainer_state
+
+        state = read_trainer_state(store) if store is not None else None
+        if state is not None:
+            if config_path or game or algos or seed is not None or batch_games is not None:
+                raise ConfigError(f"{run_dir} is already a training run; only --steps may change when resuming "
+                                  f"(start a new run with another --run)")
+            config = TrainConfig.from_mapping(_toml(state["config"])).with_overrides(steps=steps)
+        else:
+            base = load_config(config_path) if config_path else TrainConfig.from_mapping(DEFAULT_TRAIN)
+            config = base.with_overrides(**overrides)
+        loaded = games.load(config.game)
+        if store is not None and store.run_info() is not None:
+            store.check_game(loaded.ref)
+        if store is None:
+            # build the league once on a scratch basis first, so a bad configuration leaves no run behind
+            _validate(config, loaded)
+            store = Store.open(run_dir, create=True)
+        if store.run_info() is None:
+            store.init_run(_run_name(run_dir), loaded.ref, {"train": config.to_toml(), "ratings": config.ratings})
+        store.write_file("config.toml", config.to_toml().encode())
+        league_ = League(store, loaded, config, on_event=_event_printer())
+        resumed = league_.resume()
+        if resumed:
+            click.echo(f"resuming {run_dir} at round {league_.round}", err=True)
+        _train_until_done_or_interrupted(league_)
+        click.echo(f"trained {', '.join(f'{n} {l.env_steps:,} steps' for n, l in league_.learners.items())}; "
+                   f"{len(league_.snapshots)} snapshots in the pool")
+        _print_leaderboard(store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _toml(text: str) -> dict:
+    import tomllib
+
+    return tomllib.loads(text)
+
+
+def _validate(config: TrainConfig, game) -> None:
+    """Refuse what cannot train (unknown algorithm, wrong role, bad hyperparameters) before any file is made."""
+    import tempfile
+
+    from agents.registry import make_learner
+    from league.entrants import resolve
+    from league.matchmaking import Mix
+
+    for k, learner in enumerate(config.learners):
+        make_learner(learner.algo, game.spec, learner.role or game.spec.sides[0].role, config=learner.config, seed=k)
+        Mix.from_mapping({**config.matchmaking, **learner.matchmaking})
+    resolve(list(config.evaluation.opponents), game.spec)
+    rater_from(config.ratings)
+    with tempfile.TemporaryDirectory() as scratch, Store.open(scratch, create=True) as store:
+        League(store, game, config)  # role coverage and the rest of the wiring
+
+
+def _event_printer():
+    def show(event: Event) -> None:
+        if event.kind in ("snapshot", "evaluation"):
+            click.echo(event.text)
+        elif event.kind == "round" and sys.stderr.isatty():
+            data = event.data
+            steps = ", ".join(f"{n} {s:,}" for n, s in data["steps"].items())
+            click.echo(f"round {data['round']}: {steps} steps, {data['steps_per_second']:,.0f} steps/s, "
+                       f"pool {data['pool']}", err=True)
+    return show
+
+
+def _train_until_done_or_interrupted(league_: League) -> None:
+    import signal
+
+    def stop(signum, frame):  # noqa: ARG001
+        if league_.stop_requested:
+            raise KeyboardInterrupt
+        league_.stop_requested = True
+        click.echo("stopping after this round (Ctrl-C again to abort without a checkpoint)", err=True)
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        league_.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @cli.command("leaderboard")

@@ -41,10 +41,14 @@ class Standing:
 
 
 def results(store: Store) -> dict[str, list[int]]:
-    """name -> [wins, draws, losses] over every stored game of two or more sides."""
+    """name -> [wins, draws, losses] over every stored game of two or more sides.
+
+    A learner playing itself (self-play) is on both sides: such games count for nobody.
+    """
     table: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for match in store.matches():
-        if len(match.sides) < 2:
+        members = [m for side in match.sides for m in side.split(TEAM_SEPARATOR)]
+        if len(match.sides) < 2 or len(set(members)) < len(members):
             continue
         for k, side in enumerate(match.sides):
             mine = match.ranks[k]

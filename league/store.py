@@ -399,6 +399,70 @@ class Store:
                 self._put_rating(player, mu, sigma, system=system, match_id=match_id, count_game=True)
         return match_id
 
+    def record_matches(
+        self, items: "list[tuple[NewMatch, Mapping[str, tuple[float, float]] | None]]", *, system: str = "trueskill"
+    ) -> list[int]:
+        """Store many finished games with their rating updates in ONE transaction (a training round).
+
+        Updates apply in order, as if `record_match` were called for each; all or none are stored.
+        """
+        rows = [(_match_row(m), {p: _check_mu_sigma(p, mu, sigma) for p, (mu, sigma) in (r or {}).items()})
+                for m, r in items]
+        ids = []
+        with self._write() as db:
+            for row, ratings in rows:
+                match_id = int(db["matches"].insert(row).last_pk)
+                ids.append(match_id)
+                for player, (mu, sigma) in ratings.items():
+                    self._put_rating(player, mu, sigma, system=system, match_id=match_id, count_game=True)
+        return ids
+
+    def last_ids(self) -> dict[str, int]:
+        """The newest match and metric ids (0 when none): a trainer's checkpoint remembers them."""
+        match = next(self._db.query("SELECT coalesce(max(id), 0) AS n FROM matches"))["n"]
+        metric = next(self._db.query("SELECT coalesce(max(id), 0) AS n FROM metrics"))["n"]
+        return {"match": int(match), "metric": int(metric)}
+
+    def rollback(self, *, after_match: int, after_metric: int, drop_players: "list[str]" = ()) -> int:
+        """Undo what a trainer stored after its last checkpoint, in one transaction.
+
+        Removes training and evaluation matches newer than `after_match` (tournament games
+        stay), their rating history, metrics newer than `after_metric`, and the players in
+        `drop_players` (snapshots taken after the checkpoint) with their ratings. Every
+        affected rating returns to the player's newest remaining history entry. Returns the
+        number of matches removed.
+        """
+        with self._write() as db:
+            doomed = [r["id"] for r in db.query(
+                "SELECT id FROM matches WHERE id > ? AND origin IN ('training', 'evaluation')", [after_match])]
+            touched = {r["player"] for r in db.query(
+                "SELECT DISTINCT player FROM rating_history WHERE match_id > ? AND match_id IN "
+                "(SELECT id FROM matches WHERE origin IN ('training', 'evaluation'))", [after_match])}
+            db.execute("DELETE FROM rating_history WHERE match_id > ? AND match_id IN "
+                       "(SELECT id FROM matches WHERE origin IN ('training', 'evaluation'))", [after_match])
+            db.execute("DELETE FROM matches WHERE id > ? AND origin IN ('training', 'evaluation')", [after_match])
+            db.execute("DELETE FROM metrics WHERE id > ?", [after_metric])
+            for name in drop_players:
+                for table in ("rating_history", "ratings", "metrics"):
+                    db.execute(f"DELETE FROM {table} WHERE player = ?", [name])  # table names are constants
+                db.execute("UPDATE players SET parent = NULL WHERE parent = ?", [name])
+                db.execute("DELETE FROM players WHERE name = ?", [name])
+                touched.discard(name)
+            for name in sorted(touched):
+                for (system,) in db.execute("SELECT DISTINCT system FROM ratings WHERE player = ?", [name]).fetchall():
+                    last = db.execute(
+                        "SELECT mu, sigma FROM rating_history WHERE player = ? AND system = ? ORDER BY id DESC LIMIT 1",
+                        [name, system]).fetchone()
+                    if last is None:
+                        db.execute("DELETE FROM ratings WHERE player = ? AND system = ?", [name, system])
+                        continue
+                    games = db.execute(
+                        "SELECT count(*) FROM rating_history WHERE player = ? AND system = ? AND match_id IS NOT NULL",
+                        [name, system]).fetchone()[0]
+                    db.execute("UPDATE ratings SET mu = ?, sigma = ?, games = ?, updated = ? WHERE player = ? AND system = ?",
+                               [last[0], last[1], games, _now(), name, system])
+        return len(doomed)
+
     def matches(
         self, *, player: str | None = None, tournament_id: int | None = None, origin: str | None = None
     ) -> list[Match]:

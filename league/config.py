@@ -1,0 +1,218 @@
+"""The configuration of a training run: TOML in, validated dataclasses out, TOML back to disk.
+
+Every section refuses unknown keys with the closest valid name, so a typo never silently
+falls back to a default. The resolved configuration is written to `runs/<name>/config.toml`
+and to the store.
+
+Example:
+    >>> config = TrainConfig.from_mapping({"game": "tic_tac_toe", "learners": [{"algo": "iql"}],
+    ...                                    "snapshots": {"min_steps": 1000}})
+    >>> config.learners[0].name, config.snapshots.min_steps, config.snapshots.win_rate
+    ('iql', 1000, 0.7)
+    >>> try:
+    ...     TrainConfig.from_mapping({"stesp": 10})
+    ... except ConfigError as error:
+    ...     print(error)
+    unknown key 'stesp' in the run configuration (did you mean 'steps'?); valid keys: batch_games, checkpoint_every, evaluation, game, learners, matchmaking, pool_cache, ratings, round_games, seed, snapshots, steps
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+import tomli_w
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+class ConfigError(ValueError):
+    """A run configuration that cannot be used as written."""
+
+
+def _check_keys(values: Mapping[str, Any], cls: type, where: str) -> None:
+    valid = sorted(f.name for f in fields(cls))
+    for key in values:
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"unknown key {key!r} in {where}{hint}; valid keys: {', '.join(valid)}")
+
+
+def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+    return value
+
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class LearnerSpec:
+    """One learner of the league."""
+
+    algo: str  # iql | vdn | qmix | mappo | maddpg
+    name: str = ""  # unique player name; defaults to the algorithm's name
+    role: str = ""  # the role it learns; defaults to the game's first role
+    config: dict[str, Any] = field(default_factory=dict)  # hyperparameters, overriding the algorithm's defaults
+    matchmaking: dict[str, Any] = field(default_factory=dict)  # latest/past/pfsp weights and PFSP weighting
+    seed: int = 0  # added to the run's seed for this learner's networks and exploration
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], index: int) -> "LearnerSpec":
+        where = f"learner {index + 1}"
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{where} must be a table such as {{algo = \"mappo\"}}, got {values!r}")
+        _check_keys(values, cls, where)
+        if "algo" not in values:
+            raise ConfigError(f"{where} needs an algo, e.g. algo = \"mappo\"")
+        spec = cls(**{k: (dict(v) if k in ("config", "matchmaking") else v) for k, v in values.items()})
+        if not spec.name:
+            spec = cls(**{**asdict(spec), "name": spec.algo})
+        if not _NAME.match(spec.name):
+            raise ConfigError(f"learner name {spec.name!r} may only use letters, digits, '.', '_' and '-' (64 at most)")
+        return spec
+
+
+@dataclass(frozen=True)
+class SnapshotRule:
+    """When a learner's frozen copy joins the pool (as in AlphaStar and DI-engine)."""
+
+    min_steps: int = 20_000  # no snapshot before this many of the learner's env steps since its last one
+    max_steps: int = 100_000  # a snapshot regardless of results after this many
+    win_rate: float = 0.7  # between the two, a snapshot once it beats its recent opponents this often
+    eval_games: int = 40  # dedicated games (sides alternated) that measure that win rate
+
+    def __post_init__(self) -> None:
+        _positive_int(self.min_steps, "snapshots.min_steps")
+        _positive_int(self.max_steps, "snapshots.max_steps")
+        _positive_int(self.eval_games, "snapshots.eval_games", 2)
+        if self.max_steps < self.min_steps:
+            raise ConfigError(f"snapshots.max_steps ({self.max_steps}) must be at least min_steps ({self.min_steps})")
+        if not 0.0 < float(self.win_rate) <= 1.0:
+            raise ConfigError(f"snapshots.win_rate must be in (0, 1], got {self.win_rate!r}")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Periodic games against reference bots, stored as metrics."""
+
+    every: int = 20_000  # env steps of a learner between evaluations
+    opponents: tuple[str, ...] = ("random",)  # baselines: random, mcts:N, scripted
+    games: int = 40  # games per opponent (sides alternated)
+
+    def __post_init__(self) -> None:
+        _positive_int(self.every, "evaluation.every")
+        _positive_int(self.games, "evaluation.games", 2)
+        if isinstance(self.opponents, str):
+            raise ConfigError("evaluation.opponents is a list, e.g. [\"random\", \"mcts:25\"]")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything `league train` needs; see runs/examples/ for complete files."""
+
+    game: str = "connect_four"
+    steps: int = 100_000  # env steps each learner trains for (a resumed run continues to this total)
+    seed: int = 0
+    batch_games: int = 64  # game copies stepped in lockstep
+    round_games: int = 256  # games between two rounds of bookkeeping (snapshots, evaluation, display)
+    checkpoint_every: int = 20_000  # env steps (of the slowest learner) between checkpoints
+    pool_cache: int = 64  # snapshot policies kept loaded; the rest load on demand
+    learners: tuple[LearnerSpec, ...] = ()
+    snapshots: SnapshotRule = field(default_factory=SnapshotRule)
+    evaluation: Evaluation = field(default_factory=Evaluation)
+    matchmaking: dict[str, Any] = field(default_factory=dict)  # default mix for every learner
+    ratings: dict[str, Any] = field(default_factory=dict)  # TrueSkill settings and anchors
+
+    def __post_init__(self) -> None:
+        _positive_int(self.steps, "steps")
+        _positive_int(self.batch_games, "batch_games")
+        _positive_int(self.round_games, "round_games")
+        _positive_int(self.checkpoint_every, "checkpoint_every")
+        _positive_int(self.pool_cache, "pool_cache")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ConfigError(f"seed must be an integer, got {self.seed!r}")
+        names = [learner.name for learner in self.learners]
+        for name in names:
+            if names.count(name) > 1:
+                raise ConfigError(f"two learners are called {name!r}; give them distinct names")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> "TrainConfig":
+        _check_keys(values, cls, "the run configuration")
+        data = dict(values)
+        learners = data.get("learners", [])
+        if not isinstance(learners, (list, tuple)):
+            raise ConfigError("learners is a list of tables, e.g. [[learners]] algo = \"mappo\"")
+        data["learners"] = tuple(LearnerSpec.from_mapping(v, i) for i, v in enumerate(learners))
+        data["learners"] = _unique_names(data["learners"])
+        for key, section in (("snapshots", SnapshotRule), ("evaluation", Evaluation)):
+            if key in data:
+                if not isinstance(data[key], Mapping):
+                    raise ConfigError(f"{key} must be a table")
+                _check_keys(data[key], section, key)
+                sub = dict(data[key])
+                if "opponents" in sub and isinstance(sub["opponents"], list):
+                    sub["opponents"] = tuple(sub["opponents"])
+                data[key] = section(**sub)
+        try:
+            return cls(**data)
+        except TypeError as error:
+            raise ConfigError(f"bad run configuration: {error}") from None
+
+    def with_overrides(self, **overrides: Any) -> "TrainConfig":
+        """A copy with CLI values (None means not given); `algos` replaces the learners."""
+        data = asdict(self)
+        algos = overrides.pop("algos", None)
+        for key, value in overrides.items():
+            if value is not None:
+                data[key] = value
+        if algos:
+            data["learners"] = [{"algo": a} for a in algos]
+        return TrainConfig.from_mapping(data)
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(_plain(asdict(self)))
+
+
+def _unique_names(learners: tuple[LearnerSpec, ...]) -> tuple[LearnerSpec, ...]:
+    """Default names of repeated algorithms become mappo, mappo-2, ..."""
+    seen: dict[str, int] = {}
+    out = []
+    for spec in learners:
+        count = seen.get(spec.name, 0) + 1
+        seen[spec.name] = count
+        out.append(spec if count == 1 else LearnerSpec(**{**asdict(spec), "name": f"{spec.name}-{count}"}))
+    return tuple(out)
+
+
+def _plain(value: Any) -> Any:
+    """Tuples to lists, None dropped: what TOML can hold."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    """Read a TOML run configuration; a missing or malformed file is one clear sentence."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        values = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    return TrainConfig.from_mapping(values)

@@ -63,6 +63,10 @@ class Policy(Protocol):
         """Why this policy cannot play `seats` of the game, or None if it can."""
         ...
 
+    # Optional, for discrete seats: `probabilities(obs, mask, *, seat) -> (b, n_actions)`, the
+    # evaluation behaviour as a distribution (greedy policies give one-hot rows). Exact
+    # exploitability and the ONNX export read it.
+
 
 class LearnerError(ValueError):
     """A learner cannot be configured for a game or role, or its training broke (NaN loss)."""

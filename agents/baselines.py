@@ -39,6 +39,11 @@ class RandomPolicy:
     def unsupported(self, spec: GameSpec, seats: Sequence[str]) -> str | None:
         return None
 
+    def probabilities(self, obs, mask, *, seat) -> np.ndarray:
+        """(b, n_actions): uniform over each row's legal actions."""
+        mask = np.asarray(mask, dtype=np.float64)
+        return mask / np.maximum(mask.sum(1, keepdims=True), 1.0)
+
     def act(self, obs, mask, *, seat, keys, explore=False, engine_states=None) -> np.ndarray:
         space = self.spec.seat(seat).action
         if isinstance(space, Discrete):

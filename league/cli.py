@@ -262,7 +262,8 @@ DEFAULT_TRAIN = {
 @click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
               help="A TOML run configuration (see runs/examples/).")
 @click.option("--game", default=None, help="Game to train on (overrides the configuration).")
-@click.option("--algo", "algos", multiple=True, help="A learner's algorithm; repeat for several learners in one league.")
+@click.option("--algo", "algos", multiple=True, metavar="ALGO[:ROLE]",
+              help="A learner's algorithm, optionally with its role; repeat for several learners in one league.")
 @click.option("--steps", type=int, default=None, help="Env steps each learner trains for (a total: resuming continues to it).")
 @click.option("--seed", type=int, default=None, help="Seed of the run.")
 @click.option("--batch-games", type=int, default=None, help="Game copies stepped in lockstep.")
@@ -279,6 +280,7 @@ def train_command(config_path: str | None, game: str | None, algos: tuple[str, .
     Example:
         league train
         league train --game tic_tac_toe --algo iql --steps 200000 --run runs/ttt-iql
+        league train --game simple_tag --algo qmix:predator --algo mappo:prey --run runs/tag
         league train --config runs/examples/connect_four.toml --run runs/c4
     """
     overrides = {"game": game, "steps": steps, "seed": seed, "batch_games": batch_games, "algos": list(algos)}
@@ -296,6 +298,11 @@ def train_command(config_path: str | None, game: str | None, algos: tuple[str, .
         else:
             base = load_config(config_path) if config_path else TrainConfig.from_mapping(DEFAULT_TRAIN)
             config = base.with_overrides(**overrides)
+            if not config_path and game:
+                # the built-in evaluation bots, kept to those that can play the chosen game
+                bots = _bots_for(games.load(config.game).spec)
+                config = TrainConfig.from_mapping({**_as_mapping(config), "evaluation": {
+                    **_as_mapping(config)["evaluation"], "opponents": bots}})
         loaded = games.load(config.game)
         if store is not None and store.run_info() is not None:
             store.check_game(loaded.ref)
@@ -317,6 +324,25 @@ def train_command(config_path: str | None, game: str | None, algos: tuple[str, .
     finally:
         if store is not None:
             store.close()
+
+
+def _bots_for(spec) -> list[str]:
+    from agents.baselines import make_baseline
+
+    bots = []
+    for name in ("random", "mcts:25", "scripted"):
+        try:
+            make_baseline(name, spec)
+        except PolicyError:
+            continue
+        bots.append(name)
+    return bots
+
+
+def _as_mapping(config: TrainConfig) -> dict:
+    from dataclasses import asdict
+
+    return asdict(config)
 
 
 def _toml(text: str) -> dict:

@@ -170,14 +170,14 @@ class TrainConfig:
             raise ConfigError(f"bad run configuration: {error}") from None
 
     def with_overrides(self, **overrides: Any) -> "TrainConfig":
-        """A copy with CLI values (None means not given); `algos` replaces the learners."""
+        """A copy with CLI values (None means not given); `algos` ("algo" or "algo:role") replaces the learners."""
         data = asdict(self)
         algos = overrides.pop("algos", None)
         for key, value in overrides.items():
             if value is not None:
                 data[key] = value
-        if algos:
-            data["learners"] = [{"algo": a} for a in algos]
+        if algos:  # "mappo" or "mappo:prey"
+            data["learners"] = [dict(zip(("algo", "role"), a.split(":", 1))) for a in algos]
         return TrainConfig.from_mapping(data)
 
     def to_toml(self) -> str:

@@ -1,0 +1,183 @@
+"""`league train`: two algorithms in one league, snapshots, exact resume after kill -9, bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from safetensors.numpy import load_file
+
+from league.cli import cli
+from league.store import Store
+
+CONFIG = """\
+game = "tic_tac_toe"
+steps = 3000
+seed = 3
+batch_games = 16
+round_games = 32
+checkpoint_every = 600
+
+[[learners]]
+algo = "iql"
+config = { learning_starts = 200, batch_size = 32, epsilon_steps = 2000 }
+
+[[learners]]
+algo = "mappo"
+config = { rollout_steps = 16, minibatches = 2, epochs = 2 }
+
+[snapshots]
+min_steps = 500
+max_steps = 1000
+eval_games = 8
+
+[evaluation]
+every = 1500
+opponents = ["random"]
+games = 8
+"""
+
+
+def train(run: Path, config: Path, *extra: str, kill_after_round: int | None = None) -> subprocess.CompletedProcess | None:
+    command = [sys.executable, "-m", "league.cli", "train", "--run", str(run), *extra]
+    if (run / "checkpoints" / "trainer.json").exists() is False:
+        command += ["--config", str(config)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    if kill_after_round is None:
+        return subprocess.run(command, capture_output=True, text=True, check=True, env=env, timeout=600)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    state = run / "checkpoints" / "trainer.json"
+    deadline = time.time() + 300
+    while time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+        try:
+            if json.loads(state.read_text())["round"] >= kill_after_round:
+                time.sleep(0.4)  # land somewhere inside a later round
+                break
+        except (OSError, ValueError, KeyError):
+            continue
+    assert process.poll() is None, "the run ended before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    return None
+
+
+def fingerprint(run: Path) -> dict:
+    """Everything that must match between an interrupted-and-resumed run and a straight one."""
+    state = json.loads((run / "checkpoints" / "trainer.json").read_text())
+    weights = {}
+    for name, files in state["learners"].items():
+        arrays = load_file(str(run / files["weights"]))
+        weights[name] = {k: hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest() for k, v in arrays.items()}
+    with Store.open(run) as store:
+        matches = [(m.origin, m.sides, m.returns, m.ranks, m.length, m.seed) for m in store.matches()]
+        ratings = {k: (round(mu, 9), round(sigma, 9), games) for k, (mu, sigma, games) in store.ratings().items()}
+        players = [(p.name, p.kind, p.parent, p.step) for p in store.players()]
+        metrics = sorted((m.player, m.step, m.key, round(m.value, 9)) for m in store.metrics())
+    return {"round": state["round"], "snapshots": state["snapshots"], "weights": weights, "matches": matches,
+            "ratings": ratings, "players": players, "metrics": metrics}
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("train")
+    config = root / "league.toml"
+    config.write_text(CONFIG)
+    run = root / "straight"
+    result = train(run, config)
+    assert "snapshots in the pool" in result.stdout
+    return run, config
+
+
+def test_two_algorithms_share_a_league_and_snapshot(straight: tuple[Path, Path]) -> None:
+    run, _ = straight
+    with Store.open(run) as store:
+        players = {p.name: p for p in store.players()}
+        assert players["iql"].kind == "learner" and players["mappo"].kind == "learner"
+        snapshots = [p for p in players.values() if p.kind == "snapshot"]
+        assert {p.parent for p in snapshots} == {"iql", "mappo"}
+        assert len(snapshots) >= 4
+        training = store.matches(origin="training")
+        # the two learners play each other and each other's snapshots
+        assert any(set(m.sides) == {"iql", "mappo"} for m in training)
+        assert any(set(m.sides) & {"iql"} and any(s.startswith("mappo-") for s in m.sides) for m in training)
+        ratings = store.ratings()
+        assert {"iql", "mappo", "random"} <= set(ratings)
+        assert any(m.key == "eval/random" for m in store.metrics(player="iql"))
+    (run / "config.toml").read_text().startswith('game = "tic_tac_toe"')
+
+
+def test_killed_run_resumes_exactly(straight: tuple[Path, Path], tmp_path: Path) -> None:
+    reference, config = straight
+    run = tmp_path / "killed"
+    train(run, config, kill_after_round=8)
+    with Store.open(run) as store:
+        stored_before = store.count_matches()
+    result = train(run, config)
+    assert result is not None and "resuming" in result.stderr
+    assert stored_before > 0
+    assert fingerprint(run) == fingerprint(reference)
+
+
+def test_resume_continues_to_a_larger_total(straight: tuple[Path, Path], tmp_path: Path) -> None:
+    reference, config = straight
+    run = tmp_path / "copy"
+    train(run, config)
+    result = train(run, config, "--steps", "3600")
+    assert "iql 3,6" in result.stdout or "iql 3,7" in result.stdout or "iql 3,8" in result.stdout
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout if result.exit_code == 0 else result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--game", "simple_adversary(continuous=True)", "--algo", "iql"], "iql cannot learn role 'adversary' of simple_adversary"),
+    (["--algo", "dqn"], "unknown algorithm 'dqn' (did you mean 'vdn'?); algorithms: iql, maddpg, mappo, qmix, vdn"),
+    (["--game", "simple_tag", "--algo", "mappo"], "simple_tag needs a learner for role 'prey' too"),
+])
+def test_bad_configurations_make_no_run(tmp_path: Path, args: list[str], message: str) -> None:
+    code, out = invoke("train", *args, "--run", str(tmp_path / "run"))
+    assert code == 1 and message in out and out.count("\n") == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_unknown_config_key_names_the_closest(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('game = "tic_tac_toe"\nstesp = 10\n')
+    code, out = invoke("train", "--config", str(config), "--run", str(tmp_path / "run"))
+    assert code == 1 and "unknown key 'stesp' in the run configuration (did you mean 'steps'?)" in out
+    config.write_text('game = "tic_tac_toe"\n[snapshots]\nwin_rat = 0.5\n')
+    code, out = invoke("train", "--config", str(config), "--run", str(tmp_path / "run"))
+    assert code == 1 and "unknown key 'win_rat' in snapshots (did you mean 'win_rate'?)" in out
+
+
+def test_another_games_run_and_changed_settings_are_refused(straight: tuple[Path, Path]) -> None:
+    run, _ = straight
+    before = hashlib.sha256((run / "league.db").read_bytes()).hexdigest()
+    code, out = invoke("train", "--algo", "iql", "--run", str(run))
+    assert code == 1 and "only --steps may change when resuming" in out
+    assert hashlib.sha256((run / "league.db").read_bytes()).hexdigest() == before
+
+
+def test_tampered_snapshot_is_refused(straight: tuple[Path, Path], tmp_path: Path) -> None:
+    import shutil
+
+    run = tmp_path / "tampered"
+    shutil.copytree(straight[0], run)
+    weights = run / "snapshots" / "iql-001.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    code, out = invoke("tournament", "--entrants", "random,iql-001", "--games", "2", "--run", str(run))
+    assert code == 1 and "cannot load snapshot 'iql-001'" in out and "sha256 mismatch" in out

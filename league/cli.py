@@ -238,12 +238,26 @@ def _play_with_progress(store, game, roster, config, rater, batch):
         return play_tournament(store, game, roster, config, rater, batch=batch, progress=progress)
 
 
+def _run_spec(store: Store):
+    info = store.run_info()
+    if info is None:
+        return None
+    try:
+        return games.load(info["game"]).spec
+    except GameError:
+        return None
+
+
 def _print_leaderboard(store: Store) -> None:
-    rows = standings(store)
-    print_table(None, ["rank", "name", "kind", "algorithm", "mu", "sigma", "score", "games", "W", "D", "L"], [
+    rows = standings(store, spec=_run_spec(store))
+    columns = ["rank", "name", "kind", "algorithm", "mu", "sigma", "score", "games", "W", "D", "L"]
+    extra = [(title, attr) for title, attr in (("exploitability", "exploitability"), ("return/seat", "per_capita"))
+             if any(getattr(s, attr) is not None for s in rows)]
+    print_table(None, columns + [title for title, _ in extra], [
         (s.rank, s.name, s.kind, s.algorithm or "-", f"{s.mu:.2f}", f"{s.sigma:.2f}", f"{s.score:.2f}", s.games,
-         s.wins, s.draws, s.losses) for s in rows
-    ], right=("rank", "mu", "sigma", "score", "games", "W", "D", "L"))
+         s.wins, s.draws, s.losses, *(("-" if getattr(s, a) is None else f"{getattr(s, a):.4f}") for _, a in extra))
+        for s in rows
+    ], right=("rank", "mu", "sigma", "score", "games", "W", "D", "L", "exploitability", "return/seat"))
 
 
 DEFAULT_TRAIN = {
@@ -411,7 +425,7 @@ def leaderboard_command(as_json: bool, as_csv: bool, run_dir: str) -> None:
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
     with open_run(run_dir) as store:
-        rows = standings(store)
+        rows = standings(store, spec=_run_spec(store))
         if not rows:
             raise StoreError(f"the run at {run_dir} has no rated players yet; play a tournament or train first.")
         if as_json:

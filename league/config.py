@@ -13,7 +13,7 @@ Example:
     ...     TrainConfig.from_mapping({"stesp": 10})
     ... except ConfigError as error:
     ...     print(error)
-    unknown key 'stesp' in the run configuration (did you mean 'steps'?); valid keys: batch_games, checkpoint_every, evaluation, game, learners, matchmaking, pool_cache, ratings, round_games, seed, snapshots, steps
+    unknown key 'stesp' in the run configuration (did you mean 'steps'?); valid keys: batch_games, checkpoint_every, coop_snapshots, evaluation, game, learners, matchmaking, pool_baselines, pool_cache, ratings, round_games, seed, snapshots, steps
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ class LearnerSpec:
     name: str = ""  # unique player name; defaults to the algorithm's name
     role: str = ""  # the role it learns; defaults to the game's first role
     config: dict[str, Any] = field(default_factory=dict)  # hyperparameters, overriding the algorithm's defaults
-    matchmaking: dict[str, Any] = field(default_factory=dict)  # latest/past/pfsp weights and PFSP weighting
+    matchmaking: dict[str, Any] = field(default_factory=dict)  # latest/past/pfsp/nash weights, weighting, pickup
     seed: int = 0  # added to the run's seed for this learner's networks and exploration
+    position: str = ""  # AlphaStar league position: main | main_exploiter | league_exploiter ("" = its matchmaking mix)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], index: int) -> "LearnerSpec":
@@ -79,6 +80,12 @@ class LearnerSpec:
             spec = cls(**{**asdict(spec), "name": spec.algo})
         if not _NAME.match(spec.name):
             raise ConfigError(f"learner name {spec.name!r} may only use letters, digits, '.', '_' and '-' (64 at most)")
+        from league.matchmaking import MatchmakingError, check_position
+
+        try:
+            check_position(spec.position)
+        except MatchmakingError as error:
+            raise ConfigError(f"{where}: {error}") from None
         return spec
 
 
@@ -90,8 +97,10 @@ class SnapshotRule:
     max_steps: int = 100_000  # a snapshot regardless of results after this many
     win_rate: float = 0.7  # between the two, a snapshot once it beats its recent opponents this often
     eval_games: int = 40  # dedicated games (sides alternated) that measure that win rate
+    meta_games: int = 0  # games of each new snapshot against every pool member (PSRO's empirical game; 0 = none)
 
     def __post_init__(self) -> None:
+        _positive_int(self.meta_games, "snapshots.meta_games", 0)
         _positive_int(self.min_steps, "snapshots.min_steps")
         _positive_int(self.max_steps, "snapshots.max_steps")
         _positive_int(self.eval_games, "snapshots.eval_games", 2)
@@ -108,6 +117,7 @@ class Evaluation:
     every: int = 20_000  # env steps of a learner between evaluations
     opponents: tuple[str, ...] = ("random",)  # baselines: random, mcts:N, scripted
     games: int = 40  # games per opponent (sides alternated)
+    exploitability: bool = True  # exact exploitability of learners, snapshots and the pool's Nash mixture, where defined
 
     def __post_init__(self) -> None:
         _positive_int(self.every, "evaluation.every")
@@ -127,6 +137,8 @@ class TrainConfig:
     round_games: int = 256  # games between two rounds of bookkeeping (snapshots, evaluation, display)
     checkpoint_every: int = 20_000  # env steps (of the slowest learner) between checkpoints
     pool_cache: int = 64  # snapshot policies kept loaded; the rest load on demand
+    pool_baselines: tuple[str, ...] = ()  # reference bots that join the pool as frozen players (e.g. "scripted")
+    coop_snapshots: int = 2  # one-side games: pool members that replay each round's seeds beside the learners
     learners: tuple[LearnerSpec, ...] = ()
     snapshots: SnapshotRule = field(default_factory=SnapshotRule)
     evaluation: Evaluation = field(default_factory=Evaluation)
@@ -139,6 +151,9 @@ class TrainConfig:
         _positive_int(self.round_games, "round_games")
         _positive_int(self.checkpoint_every, "checkpoint_every")
         _positive_int(self.pool_cache, "pool_cache")
+        _positive_int(self.coop_snapshots, "coop_snapshots", 0)
+        if isinstance(self.pool_baselines, str):
+            raise ConfigError("pool_baselines is a list, e.g. [\"scripted\"]")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ConfigError(f"seed must be an integer, got {self.seed!r}")
         names = [learner.name for learner in self.learners]
@@ -155,6 +170,8 @@ class TrainConfig:
             raise ConfigError("learners is a list of tables, e.g. [[learners]] algo = \"mappo\"")
         data["learners"] = tuple(LearnerSpec.from_mapping(v, i) for i, v in enumerate(learners))
         data["learners"] = _unique_names(data["learners"])
+        if isinstance(data.get("pool_baselines"), list):
+            data["pool_baselines"] = tuple(data["pool_baselines"])
         for key, section in (("snapshots", SnapshotRule), ("evaluation", Evaluation)):
             if key in data:
                 if not isinstance(data[key], Mapping):

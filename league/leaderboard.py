@@ -35,9 +35,35 @@ class Standing:
     wins: int
     draws: int
     losses: int
+    exploitability: float | None = None  # latest exact exploitability, where the game defines it
+    per_capita: float | None = None  # mixed games: mean return per seat of its side, against the pool
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def per_capita_returns(store: Store, seats_per_side: list[int]) -> dict[str, float]:
+    """Mean return per seat of each entrant's side over its games against others (Melting Pot's
+    focal-vs-background measure for general-sum games)."""
+    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for match in store.matches():
+        members = [m for side in match.sides for m in side.split(TEAM_SEPARATOR)]
+        if len(match.sides) != len(seats_per_side) or len(set(members)) < len(members):
+            continue
+        for k, side in enumerate(match.sides):
+            for member in side.split(TEAM_SEPARATOR):
+                sums[member][0] += match.returns[k] / seats_per_side[k]
+                sums[member][1] += 1
+    return {name: total / n for name, (total, n) in sums.items() if n}
+
+
+def latest_metric(store: Store, key: str) -> dict[str, float]:
+    """Each player's newest value of one metric."""
+    out: dict[str, tuple[int, float]] = {}
+    for metric in store.metrics(key=key):
+        if metric.player not in out or metric.step >= out[metric.player][0]:
+            out[metric.player] = (metric.step, metric.value)
+    return {name: value for name, (_, value) in out.items()}
 
 
 def results(store: Store) -> dict[str, list[int]]:
@@ -59,10 +85,15 @@ def results(store: Store) -> dict[str, list[int]]:
     return table
 
 
-def standings(store: Store, system: str = "trueskill") -> list[Standing]:
-    """Every rated player, best conservative score first."""
+def standings(store: Store, system: str = "trueskill", *, spec=None) -> list[Standing]:
+    """Every rated player, best conservative score first.
+
+    With the run's game `spec`, mixed (general-sum) games also get per-capita returns.
+    """
     players = {p.name: p for p in store.players()}
     wdl = results(store)
+    exploit = latest_metric(store, "exploitability")
+    capita = per_capita_returns(store, [len(s.seats) for s in spec.sides]) if spec is not None and spec.kind == "mixed" else {}
     rows = []
     for name, (mu, sigma, games) in store.ratings(system).items():
         player = players.get(name)
@@ -71,6 +102,7 @@ def standings(store: Store, system: str = "trueskill") -> list[Standing]:
     rows.sort(key=lambda r: (-r[0], -r[1], r[2]))
     return [
         Standing(rank=k + 1, name=name, kind=player.kind if player else "?", algorithm=player.algorithm if player else None,
-                 mu=mu, sigma=sigma, score=score, games=games, wins=w, draws=d, losses=l)
+                 mu=mu, sigma=sigma, score=score, games=games, wins=w, draws=d, losses=l,
+                 exploitability=exploit.get(name), per_capita=capita.get(name))
         for k, (score, mu, name, player, sigma, games, w, d, l) in enumerate(rows)
     ]

@@ -1,6 +1,6 @@
 """Matchmaking: who a learner plays next. Pure functions over names, a payoff table and an RNG.
 
-Strategies, mixed per learner by weight (`Mix`):
+Strategies, mixed per learner by weight (`Mix`; `nash` samples the pool's Nash mixture, as PSRO does):
   - `latest`: self-play against the current learners of the role (OpenAI Five's 80%);
   - `past`: uniform over the frozen snapshots in the pool (OpenAI Five's 20%);
   - `pfsp`: prioritised fictitious self-play (AlphaStar): opponent o is drawn with weight
@@ -31,7 +31,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 WEIGHTINGS = ("squared", "variance", "linear_capped")
-STRATEGIES = ("latest", "past", "pfsp")
+STRATEGIES = ("latest", "past", "pfsp", "nash")
 
 
 class MatchmakingError(ValueError):
@@ -114,10 +114,14 @@ class Mix:
     latest: float = 0.8
     past: float = 0.0
     pfsp: float = 0.2
+    nash: float = 0.0  # PSRO: opponents drawn from the Nash mixture over the pool's payoff matrix
     weighting: str = "linear_capped"
+    pickup: float = 0.0  # chance that an opposing side of several seats is a pick-up team of pool members
 
     def __post_init__(self) -> None:
-        weights = [self.latest, self.past, self.pfsp]
+        if not 0.0 <= self.pickup <= 1.0:
+            raise MatchmakingError(f"pickup is a probability in [0, 1], got {self.pickup}")
+        weights = [self.latest, self.past, self.pfsp, self.nash]
         if any(w < 0 or not np.isfinite(w) for w in weights) or sum(weights) <= 0:
             raise MatchmakingError(f"matchmaking weights must be non-negative and not all zero, got {weights}")
         if self.weighting not in WEIGHTINGS:
@@ -125,7 +129,7 @@ class Mix:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> "Mix":
-        valid = ("latest", "past", "pfsp", "weighting")
+        valid = ("latest", "past", "pfsp", "nash", "weighting", "pickup")
         for key in values:
             if key not in valid:
                 close = difflib.get_close_matches(key, valid, n=1)
@@ -141,11 +145,13 @@ def choose_opponent(
     past: Sequence[str],
     table: PayoffTable,
     rng: np.random.Generator,
+    nash_weights: Sequence[float] | None = None,
 ) -> str:
     """One opponent name for learner `me`.
 
     `latest` are the current learners that may fill the other side (`me` included for pure
-    self-play), `past` the frozen snapshots. A strategy with no candidates gives its weight
+    self-play), `past` the frozen snapshots, `nash_weights` the Nash mixture over `past`
+    (when the `nash` strategy is in the mix). A strategy with no candidates gives its weight
     to the others.
 
     Example:
@@ -153,15 +159,129 @@ def choose_opponent(
         >>> choose_opponent("me", Mix(latest=1.0, pfsp=0.0), ["me"], [], PayoffTable(), rng)
         'me'
     """
-    weights = np.array([mix.latest if latest else 0.0, mix.past if past else 0.0, mix.pfsp if past else 0.0])
+    has_nash = past and nash_weights is not None and len(nash_weights) == len(past) and sum(nash_weights) > 0
+    weights = np.array([mix.latest if latest else 0.0, mix.past if past else 0.0, mix.pfsp if past else 0.0,
+                        mix.nash if has_nash else 0.0])
     if weights.sum() <= 0:
         if latest:
             return latest[int(rng.integers(len(latest)))]
+        if past:
+            return past[int(rng.integers(len(past)))]
         raise MatchmakingError(f"{me} has nobody to play: no current learners or snapshots for the other side")
-    strategy = STRATEGIES[int(rng.choice(3, p=weights / weights.sum()))]
+    strategy = STRATEGIES[int(rng.choice(len(STRATEGIES), p=weights / weights.sum()))]
+    if strategy == "nash":
+        p = np.asarray(nash_weights, dtype=np.float64)
+        return past[int(rng.choice(len(past), p=p / p.sum()))]
     if strategy == "latest":
         return latest[int(rng.integers(len(latest)))]
     if strategy == "past":
         return past[int(rng.integers(len(past)))]
     probs = pfsp_weights([table.win_rate(me, o) for o in past], mix.weighting)
     return past[int(rng.choice(len(past), p=probs))]
+
+
+# -- AlphaStar's league positions ------------------------------------------------------------
+# A learner's position decides whom it plays (Vinyals et al. 2019, and the pseudocode published
+# with the paper): main agents must beat the whole league, main exploiters hunt the main agents'
+# weaknesses, league exploiters the whole league's. Snapshots are "historical" players.
+
+POSITIONS = ("main", "main_exploiter", "league_exploiter")
+
+
+@dataclass(frozen=True)
+class Historical:
+    """A frozen player of the pool: its name, the learner it was copied from, that learner's position."""
+
+    name: str
+    parent: str
+    position: str  # "" when the parent had no AlphaStar position (e.g. a baseline)
+
+
+def check_position(position: str) -> str:
+    if position and position not in POSITIONS:
+        close = difflib.get_close_matches(position, POSITIONS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise MatchmakingError(f"unknown league position {position!r}{hint}; positions: {', '.join(POSITIONS)}")
+    return position
+
+
+def _pick(names: Sequence[str], weights: np.ndarray, rng: np.random.Generator) -> str:
+    return names[int(rng.choice(len(names), p=weights))]
+
+
+def _remove_monotonic_suffix(rates: list[float], names: list[str]) -> tuple[list[float], list[str]]:
+    """Drop the newest copies while win rates only fall towards the newest (not forgotten yet)."""
+    for i in range(len(rates) - 1, 0, -1):
+        if rates[i - 1] < rates[i]:
+            return rates[: i + 1], names[: i + 1]
+    return [], []
+
+
+def alphastar_opponent(
+    me: str,
+    position: str,
+    mains: Sequence[str],
+    pool: Sequence[Historical],
+    table: PayoffTable,
+    rng: np.random.Generator,
+) -> str:
+    """One opponent for learner `me` at its AlphaStar `position`.
+
+    `mains` are the current main agents (learners), `pool` the historical players oldest first.
+
+    main: 50% PFSP (squared) over all historical players; otherwise pick a main agent and
+      15% of the time verify: exploiters' snapshots it loses to (min win rate < 0.3), then
+      its forgotten own copies (< 0.7); else self-play against that main agent, or, when it
+      is too strong (win rate <= 0.3), a variance-PFSP curriculum over that agent's copies.
+    main_exploiter: a main agent while it wins more than 10%; else variance-PFSP over that
+      main agent's snapshots.
+    league_exploiter: linear-capped PFSP over every historical player.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> alphastar_opponent("ex", "main_exploiter", ["main"], [], PayoffTable(), rng)
+        'main'
+    """
+    check_position(position)
+    names = [h.name for h in pool]
+
+    def rates(candidates: Sequence[str]) -> list[float]:
+        return [table.win_rate(me, c) for c in candidates]
+
+    if position == "league_exploiter":
+        if not names:
+            return _fallback(me, mains, rng)
+        return _pick(names, pfsp_weights(rates(names), "linear_capped"), rng)
+    if position == "main_exploiter":
+        if not mains:
+            return _fallback(me, mains, rng)
+        main = mains[int(rng.integers(len(mains)))]
+        copies = [h.name for h in pool if h.parent == main]
+        if table.win_rate(me, main) > 0.1 or not copies:
+            return main
+        return _pick(copies, pfsp_weights(rates(copies), "variance"), rng)
+    # main agent
+    coin = rng.random()
+    if coin < 0.5 and names:
+        return _pick(names, pfsp_weights(rates(names), "squared"), rng)
+    if not mains:
+        return _fallback(me, mains, rng)
+    main = mains[int(rng.integers(len(mains)))]
+    if coin < 0.65:
+        exploiters = [h.name for h in pool if h.position == "main_exploiter"]
+        if exploiters and min(rates(exploiters)) < 0.3:
+            return _pick(exploiters, pfsp_weights(rates(exploiters), "squared"), rng)
+        own = [h.name for h in pool if h.parent == main]
+        forgotten_rates, forgotten = _remove_monotonic_suffix(rates(own), own)
+        if forgotten and min(forgotten_rates) < 0.7:
+            return _pick(forgotten, pfsp_weights(forgotten_rates, "squared"), rng)
+    copies = [h.name for h in pool if h.parent == main]
+    if table.win_rate(me, main) > 0.3 or not copies:
+        return main
+    return _pick(copies, pfsp_weights(rates(copies), "variance"), rng)
+
+
+def _fallback(me: str, mains: Sequence[str], rng: np.random.Generator) -> str:
+    if mains:
+        return mains[int(rng.integers(len(mains)))]
+    return me  # nobody else yet: self-play

@@ -1,165 +1,27 @@
-"""Training loops: a learner plays through the runner, observes every step and updates.
-
-`train` is the inner loop every league run is built on: an endless, lazily generated
-queue of games between the learner (exploring) and its opponents (frozen policies,
-baselines, or itself for self-play), until the learner has seen `env_steps` transitions.
+"""`league train`: the league loop, its snapshots, evaluations, checkpoints and resume.
 
 Example:
-    >>> import games
-    >>> from agents.baselines import RandomPolicy
-    >>> from league.runner import Entrant
-    >>> spec = games.load("connect_four").spec
-    >>> me, other = Entrant("me", RandomPolicy(spec)), Entrant("other", RandomPolicy(spec))
-    >>> [[e.name for e in lineup] for lineup in lineups(spec, "player", me, other)]
-    [['me', 'other'], ['other', 'me']]
+    >>> from league.trainer import League, lineups, score, train  # the loop and its parts
 """
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from agents.base import Learner, LearnerError, StepBatch
-from games.base import Game, GameSpec, derive_seed
+from games.base import Game, derive_seed
 from league.ratings import Rater, Rating
 from league.runner import Entrant, GameRecord, GameTask, Slot, run
+from league.selfplay import TrainingLog, evaluate, lineups, score, train  # noqa: F401 - re-exported
 from league.store import Store
 
 if TYPE_CHECKING:
     from league.config import TrainConfig
-
-
-def lineups(spec: GameSpec, role: str, me: Slot, opponent: Slot) -> list[tuple[Slot, ...]]:
-    """Every way to seat `me` on a side of `role`, with `opponent` on each other side."""
-    out = []
-    for k, side in enumerate(spec.sides):
-        if side.role == role:
-            out.append(tuple(me if i == k else opponent for i in range(len(spec.sides))))
-    if not out:
-        raise LearnerError(f"{spec.name} has no side for role {role!r}; roles: {', '.join(spec.roles)}")
-    return out
-
-
-def score(records: Sequence[GameRecord], name: str) -> float:
-    """Mean result of entrant `name`: 1 a win, 0.5 a draw, 0 a loss (2+ sides), or its mean return (1 side).
-
-    Example:
-        >>> r = GameRecord(0, 0, ("a", "b"), (1.0, -1.0), (), (0, 1), 7, False)
-        >>> score([r, GameRecord(1, 0, ("b", "a"), (0.0, 0.0), (), (0, 0), 9, False)], "a")
-        0.75
-    """
-    results = []
-    for r in records:
-        if name not in r.sides:
-            continue
-        k = r.sides.index(name)
-        if len(r.sides) == 1:
-            results.append(r.returns[0])
-            continue
-        mine, others = r.ranks[k], [x for i, x in enumerate(r.ranks) if i != k]
-        results.append(1.0 if all(mine < o for o in others) else 0.5 if all(mine <= o for o in others) else 0.0)
-    if not results:
-        raise ValueError(f"no game of {name!r} among the records")
-    return float(np.mean(results))
-
-
-@dataclass
-class TrainingLog:
-    """What `train` did: games played, wall time, and the mean of each update metric."""
-
-    games: int = 0
-    env_steps: int = 0
-    seconds: float = 0.0
-    records: list[GameRecord] = field(default_factory=list)
-    metrics: dict[str, float] = field(default_factory=dict)
-
-
-def train(
-    game: Game,
-    learner: Learner,
-    *,
-    env_steps: int,
-    opponents: Sequence[Entrant] = (),
-    self_play: bool = False,
-    name: str = "learner",
-    batch: int = 64,
-    seed: int = 0,
-    on_step: Callable[[StepBatch], None] | None = None,
-    keep_records: bool = False,
-) -> TrainingLog:
-    """Train `learner` until it has observed `env_steps` more transitions.
-
-    Games cycle through the opponents (and the learner itself with `self_play`), seating
-    the learner on every side of its role in turn. A one-side (cooperative) game needs no
-    opponent.
-    """
-    spec = game.spec
-    me = Entrant(name, learner.policy(), explore=True)
-    pool: list[Slot] = list(opponents) + ([me] if self_play else [])
-    if not pool and len(spec.sides) > 1:
-        raise LearnerError("training needs an opponent: give opponents or self_play=True")
-    start_steps = learner.env_steps
-    target = start_steps + env_steps
-    log = TrainingLog()
-    sums: dict[str, float] = defaultdict(float)
-    counts: dict[str, int] = defaultdict(int)
-
-    def tasks() -> Iterator[GameTask]:
-        for index in itertools.count():
-            if learner.env_steps >= target:
-                return
-            if len(spec.sides) == 1:
-                lineup = (me,)
-            else:
-                options = lineups(spec, learner.role, me, pool[index % len(pool)])
-                lineup = options[(index // len(pool)) % len(options)]
-            yield GameTask(index=index, seed=derive_seed(seed, index), lineup=lineup)
-
-    def step(batch_: StepBatch) -> None:
-        learner.observe(batch_)
-        for key, value in learner.update().items():
-            sums[key] += value
-            counts[key] += 1
-        if on_step is not None:
-            on_step(batch_)
-
-    begin = time.perf_counter()
-    records = run(game, tasks(), batch=batch, on_step=step, with_state=getattr(learner, "needs_state", False),
-                  collect=keep_records, on_record=lambda r: _count(log))
-    log.seconds = time.perf_counter() - begin
-    log.records = records
-    log.env_steps = learner.env_steps - start_steps
-    log.metrics = {k: sums[k] / counts[k] for k in sums}
-    return log
-
-
-def _count(log: TrainingLog) -> None:
-    log.games += 1
-
-
-def evaluate(game: Game, policy_entrant: Entrant, opponent: Entrant, n_games: int, *, seed: int = 12345,
-             batch: int = 128) -> float:
-    """`score` of `policy_entrant` over `n_games` against `opponent`, sides alternated."""
-    spec = game.spec
-    role = next((side.role for side in spec.sides if side.role in _roles_of(policy_entrant, spec)), spec.sides[0].role)
-    options = lineups(spec, role, policy_entrant, opponent) if len(spec.sides) > 1 else [(policy_entrant,)]
-    tasks = [GameTask(index=k, seed=derive_seed(seed, k // len(options)), lineup=options[k % len(options)])
-             for k in range(n_games)]
-    return score(run(game, tasks, batch=batch), policy_entrant.name)
-
-
-def _roles_of(entrant: Entrant, spec: GameSpec) -> list[str]:
-    """Roles the entrant's policy can play (every role, unless it says otherwise)."""
-    roles = []
-    for side in spec.sides:
-        if entrant.policy.unsupported(spec, side.seats) is None:
-            roles.append(side.role)
-    return roles
 
 
 # -- the league -------------------------------------------------------------------------------
@@ -179,18 +41,21 @@ class Event:
 class League:
     """The loop behind `league train`.
 
-    Each round: matchmaking picks an opponent for every game; the runner plays a batch
-    of games in lockstep (learners explore, snapshots are frozen, all inference batched);
-    every step goes to the learners, which update on their own schedule; finished games
-    are stored and rated in one transaction; then the snapshot rule, evaluations and
-    checkpoints run. `league train` on an existing run resumes from its last checkpoint.
+    Each round: matchmaking picks an opponent for every game (a learner's mix of latest,
+    past, PFSP and Nash draws, or its AlphaStar position); the runner plays the games in
+    lockstep (learners explore, snapshots are frozen, all inference batched); every step
+    goes to the learners, which update on their own schedule; finished games are rated and
+    stored in one transaction; then the snapshot rule, evaluations and checkpoints run.
+    A one-side (cooperative) game has no opponents: learners and a few pool members play
+    the same seeds and are ranked by return as free-for-alls.
     """
 
     def __init__(self, store: Store, game: Game, config: "TrainConfig", *,
                  on_event: Callable[[Event], None] | None = None):
         from agents.registry import make_learner
-        from league.entrants import SnapshotCache
+        from league.entrants import SnapshotCache, resolve
         from league.matchmaking import Mix, PayoffTable
+        from league.metagame import exploitability_supported
 
         self.store, self.game, self.config = store, game, config
         self.spec = game.spec
@@ -199,20 +64,30 @@ class League:
             raise LearnerError("a league needs at least one learner, e.g. --algo mappo")
         self.learners: dict[str, Learner] = {}
         self.mixes: dict[str, Mix] = {}
+        self.positions: dict[str, str] = {}
         for k, spec in enumerate(config.learners):
             role = spec.role or self.spec.sides[0].role
             learner = make_learner(spec.algo, self.spec, role, config=spec.config,
                                    seed=int(derive_seed(config.seed, k, spec.seed) % (2**31)))
             self.learners[spec.name] = learner
             self.mixes[spec.name] = Mix.from_mapping({**config.matchmaking, **spec.matchmaking})
+            self.positions[spec.name] = spec.position
+        self.baselines = {e.name: e for e in resolve(list(config.pool_baselines), self.spec)}
         self._check_roles()
+        # exploiters return to these weights when they snapshot (AlphaStar)
+        self.initial = {name: self.learners[name].state_dict() for name, pos in self.positions.items()
+                        if pos in ("main_exploiter", "league_exploiter")}
         self.entrants = {name: Entrant(name, learner.policy(), explore=True) for name, learner in self.learners.items()}
         self.cache = SnapshotCache(store, self.spec, capacity=config.pool_cache)
         self.table = PayoffTable()
+        self.meta: dict[str, list[float]] = {}  # "a|b" -> [sum of a's returns against b, games]
         self.rng = np.random.default_rng(config.seed)
         self.rater = rater_from(config.ratings)
+        self.exploitable = config.evaluation.exploitability and exploitability_supported(self.spec) is None
         self.round = 0
         self.games = 0
+        self.steps = dict.fromkeys(self.learners, 0)  # league-level env steps (survive exploiter resets)
+        self._seen = {name: learner.env_steps for name, learner in self.learners.items()}
         self.last_snapshot = dict.fromkeys(self.learners, 0)
         self.last_eval = dict.fromkeys(self.learners, -config.evaluation.every)
         self.last_checkpoint = 0
@@ -226,25 +101,34 @@ class League:
     # -- setup ------------------------------------------------------------------------------
     def _check_roles(self) -> None:
         """Every side must be fillable: by a learner of its role or by the pool's baselines."""
-        roles = {learner.role for learner in self.learners.values()}
         if len(self.spec.sides) == 1:
             return
+        roles = {learner.role for learner in self.learners.values()}
         for learner in self.learners.values():
             for side in self.spec.sides:
-                if side.role != learner.role and side.role not in roles:
+                if side.role != learner.role and side.role not in roles and not self.baselines:
                     raise LearnerError(
                         f"{self.spec.name} needs a learner for role {side.role!r} too (its opponents), "
-                        f"e.g. [[learners]] algo = \"mappo\" role = \"{side.role}\"")
+                        f"e.g. [[learners]] algo = \"mappo\" role = \"{side.role}\", or pool_baselines = [\"random\"]")
 
     def register_players(self) -> None:
         for name, learner in self.learners.items():
             kind = "team" if learner.algorithm in TEAM_ALGORITHMS else "learner"
             if self.store.player(name) is None:
-                self.store.add_player(name, kind, algorithm=learner.algorithm, role=learner.role)
+                self.store.add_player(name, kind, algorithm=learner.algorithm, role=learner.role,
+                                      meta={"position": self.positions[name]} if self.positions[name] else None)
+        for name in self.baselines:
+            if self.store.player(name) is None:
+                self.store.add_player(name, "baseline")
 
     # -- the loop ---------------------------------------------------------------------------
     def done(self) -> bool:
-        return all(learner.env_steps >= self.config.steps for learner in self.learners.values())
+        return all(steps >= self.config.steps for steps in self.steps.values())
+
+    def _count_steps(self) -> None:
+        for name, learner in self.learners.items():
+            self.steps[name] += learner.env_steps - self._seen[name]
+            self._seen[name] = learner.env_steps
 
     def run(self) -> None:
         """Train until every learner has `steps` env steps or a stop is requested; checkpoint at the end."""
@@ -252,67 +136,88 @@ class League:
         if self.round == 0 and read_state_or_none(self.store) is None:
             self.checkpoint()
         while not self.done() and not self.stop_requested:
-            start_steps = sum(l.env_steps for l in self.learners.values())
+            before = sum(self.steps.values())
             start = time.perf_counter()
             records, metrics = self.play_round()
+            self._count_steps()
             self.store_round(records, metrics)
-            elapsed = time.perf_counter() - start
-            self.steps_per_second = (sum(l.env_steps for l in self.learners.values()) - start_steps) / max(elapsed, 1e-9)
+            self.steps_per_second = (sum(self.steps.values()) - before) / max(time.perf_counter() - start, 1e-9)
             self.round += 1
             for name in self.learners:
                 self.maybe_snapshot(name)
                 self.maybe_evaluate(name)
             self.on_event(Event("round", f"round {self.round}", self.status()))
-            if min(l.env_steps for l in self.learners.values()) - self.last_checkpoint >= self.config.checkpoint_every:
+            if min(self.steps.values()) - self.last_checkpoint >= self.config.checkpoint_every:
                 self.checkpoint()
         self.checkpoint()
 
     def status(self) -> dict:
-        return {
-            "round": self.round,
-            "steps": {name: l.env_steps for name, l in self.learners.items()},
-            "steps_per_second": self.steps_per_second,
-            "pool": len(self.snapshots),
-            "evaluation": self.latest_eval,
-        }
+        return {"round": self.round, "steps": dict(self.steps), "steps_per_second": self.steps_per_second,
+                "pool": len(self.snapshots), "evaluation": self.latest_eval}
 
-    def _pool(self, role: str) -> list[str]:
-        """Frozen players that can sit on a side of `role`."""
-        return [name for name in self.snapshots if self._role_of(name) == role]
-
-    def _role_of(self, name: str) -> str:
+    # -- who plays whom -----------------------------------------------------------------------
+    def _role_of(self, name: str) -> str | None:
+        """The role a player plays (None: any role, as baselines do)."""
         if name in self.learners:
             return self.learners[name].role
+        if name in self.baselines:
+            return None
         player = self.store.player(name)
-        return player.role if player is not None and player.role else self.spec.sides[0].role
+        return player.role if player is not None and player.role else None
+
+    def _historical(self, role: str):
+        """Frozen players that can sit on a side of `role`, oldest first: snapshots, then pool baselines."""
+        from league.matchmaking import Historical
+
+        out = []
+        for name in self.snapshots:
+            if self._role_of(name) in (role, None):
+                parent = self.store.player(name).parent or ""
+                out.append(Historical(name, parent, self.positions.get(parent, "")))
+        out += [Historical(name, "", "") for name in self.baselines]
+        return out
 
     def _entrant(self, name: str) -> Entrant:
         if name in self.entrants:
             return self.entrants[name]
-        player = self.store.player(name)
-        return Entrant(name, self.cache.get(player))
+        if name in self.baselines:
+            return self.baselines[name]
+        return Entrant(name, self.cache.get(self.store.player(name)))
+
+    def _other_role(self, role: str) -> str:
+        if self.spec.symmetric:
+            return role
+        return next(side.role for side in self.spec.sides if side.role != role)
+
+    def _opponent(self, me: str) -> str:
+        from league.matchmaking import alphastar_opponent, choose_opponent
+
+        role = self._other_role(self.learners[me].role)
+        pool = self._historical(role)
+        if self.positions[me]:
+            mains = [n for n, l in self.learners.items() if self.positions[n] == "main" and l.role == role]
+            return alphastar_opponent(me, self.positions[me], mains, pool, self.table, self.rng)
+        latest = [n for n, l in self.learners.items() if l.role == role]
+        past = [h.name for h in pool]
+        nash = self.nash_weights(past) if self.mixes[me].nash > 0 and past else None
+        return choose_opponent(me, self.mixes[me], latest, past, self.table, self.rng, nash)
+
+    def _opposing_slot(self, me: str, opponent: str, side_index: int) -> Slot:
+        """The opponent's entrant, or a pick-up team of pool members for a side of several seats."""
+        from league.matchmaking import pfsp_weights
+
+        side = self.spec.sides[side_index]
+        mix = self.mixes[me]
+        pool = [h.name for h in self._historical(side.role)]
+        if mix.pickup > 0 and len(side.seats) > 1 and len(pool) >= len(side.seats) and self.rng.random() < mix.pickup:
+            weights = pfsp_weights([self.table.win_rate(me, p) for p in pool], mix.weighting)
+            chosen = self.rng.choice(len(pool), size=len(side.seats), replace=False, p=weights)
+            return tuple(self._entrant(pool[int(c)]) for c in chosen)
+        return self._entrant(opponent)
 
     def play_round(self) -> tuple[list[GameRecord], dict[str, dict[str, float]]]:
-        from league.matchmaking import choose_opponent
-
-        spec = self.spec
-        active = [n for n, l in self.learners.items() if l.env_steps < self.config.steps] or list(self.learners)
-        tasks = []
-        for k in range(self.config.round_games):
-            me = active[k % len(active)]
-            learner = self.learners[me]
-            seed = derive_seed(self.config.seed, self.round, k)
-            if len(spec.sides) == 1:
-                lineup: tuple[Slot, ...] = (self.entrants[me],)
-            else:
-                other_role = next(side.role for side in spec.sides if side.role != learner.role) \
-                    if not spec.symmetric else learner.role
-                latest = [n for n, l in self.learners.items() if l.role == other_role]
-                opponent = choose_opponent(me, self.mixes[me], latest, self._pool(other_role), self.table, self.rng)
-                self.recent[me][opponent] = self.recent[me].get(opponent, 0) + 1
-                options = lineups(spec, learner.role, self.entrants[me], self._entrant(opponent))
-                lineup = options[(k // len(active)) % len(options)]
-            tasks.append(GameTask(index=self.games + k, seed=seed, lineup=lineup))
+        active = [n for n in self.learners if self.steps[n] < self.config.steps] or list(self.learners)
+        tasks = self._cooperative_tasks(active) if len(self.spec.sides) == 1 else self._competitive_tasks(active)
         sums: dict[str, dict[str, float]] = {n: defaultdict(float) for n in self.learners}
         counts: dict[str, dict[str, int]] = {n: defaultdict(int) for n in self.learners}
 
@@ -331,47 +236,87 @@ class League:
         metrics = {n: {k: sums[n][k] / counts[n][k] for k in sums[n]} for n in self.learners}
         return records, metrics
 
+    def _competitive_tasks(self, active: list[str]) -> list[GameTask]:
+        tasks = []
+        for k in range(self.config.round_games):
+            me = active[k % len(active)]
+            learner = self.learners[me]
+            opponent = self._opponent(me)
+            self.recent[me][opponent] = self.recent[me].get(opponent, 0) + 1
+            mine = [i for i, side in enumerate(self.spec.sides) if side.role == learner.role]
+            seat_at = mine[(k // len(active)) % len(mine)]  # alternate sides in symmetric games
+            lineup = tuple(self.entrants[me] if i == seat_at else self._opposing_slot(me, opponent, i)
+                           for i in range(len(self.spec.sides)))
+            tasks.append(GameTask(index=self.games + k, seed=derive_seed(self.config.seed, self.round, k), lineup=lineup))
+        return tasks
+
+    def _cooperative_tasks(self, active: list[str]) -> list[GameTask]:
+        """Learners and a few pool members play the same seeds, to be ranked per seed."""
+        pool = self._historical(self.spec.sides[0].role)
+        per_seed = len(active) + min(self.config.coop_snapshots, len(pool))
+        tasks = []
+        for g in range(max(1, self.config.round_games // per_seed)):
+            seed = derive_seed(self.config.seed, self.round, g)
+            players = [self.entrants[n] for n in active]
+            if pool and self.config.coop_snapshots:
+                picks = self.rng.choice(len(pool), size=min(self.config.coop_snapshots, len(pool)), replace=False)
+                players += [self._entrant(pool[int(i)].name) for i in picks]
+            for entrant in players:
+                tasks.append(GameTask(index=self.games + len(tasks), seed=seed, lineup=(entrant,)))
+        return tasks
+
+    # -- results ------------------------------------------------------------------------------
     def store_round(self, records: Sequence[GameRecord], metrics: dict[str, dict[str, float]],
                     origin: str = "training") -> None:
-        """Rate the games in order and store them in one transaction; update the payoff table."""
+        """Rate the games in order and store them in one transaction; update the payoff tables."""
+        from agents.baselines import is_baseline_name
+        from league.results import members, rate_records
         from league.store import NewMatch
 
-        from agents.baselines import is_baseline_name
-
-        items = []
         for side in {side for record in records for side in record.sides}:
-            for member in side.split("+"):
+            for member in members(side):
                 if is_baseline_name(member) and self.store.player(member) is None:
                     self.store.add_player(member, "baseline")
         current = {name: Rating(mu, sigma) for name, (mu, sigma, _) in self.store.ratings().items()}
-        for record in records:
-            teams = [[(m, self.rater.anchors.get(m) or current.get(m) or self.rater.initial())
-                      for m in side.split("+")] for side in record.sides]
-            updates = {}
-            names = [member for team in teams for member, _ in team]
-            if len(teams) > 1 and len(set(names)) == len(names):  # a learner playing itself is not rated
-                for team, rated in zip(teams, self.rater.rate(teams, record.ranks)):
-                    for (member, _), rating in zip(team, rated):
-                        updates[member] = rating
-                current.update(updates)
-                a, b = record.sides[0], record.sides[1]
+        updates = rate_records(records, self.rater, current)
+        items = []
+        for record, update in zip(records, updates):
+            if len(record.sides) == 2 and record.sides[0] != record.sides[1]:
+                a, b = record.sides
                 self.table.add(a, b, score([record], a))
+                for x, y, r in ((a, b, record.returns[0]), (b, a, record.returns[1])):
+                    cell = self.meta.setdefault(f"{x}|{y}", [0.0, 0.0])
+                    cell[0] += r
+                    cell[1] += 1
             items.append((NewMatch(origin=origin, game=self.spec.name, seed=record.seed, sides=record.sides,
                                    returns=record.returns, ranks=record.ranks, length=record.length,
                                    truncated=record.truncated, game_index=record.index if origin == "training" else None),
-                          {n: (r.mu, r.sigma) for n, r in updates.items()}))
+                          {n: (r.mu, r.sigma) for n, r in update.items()}))
         self.store.record_matches(items)
         for name, values in metrics.items():
             if values:
-                self.store.add_metrics(name, self.learners[name].env_steps, values)
+                self.store.add_metrics(name, self.steps[name], values)
 
-    # -- snapshots and evaluation -----------------------------------------------------------------
+    def nash_weights(self, names: Sequence[str]) -> list[float]:
+        """The Nash mixture over `names` of the zero-sum game of mean returns between them (unplayed pairs: 0)."""
+        from league.metagame import zero_sum_nash
+
+        n = len(names)
+        matrix = np.zeros((n, n))
+        for i, a in enumerate(names):
+            for j, b in enumerate(names):
+                total, games = self.meta.get(f"{a}|{b}", (0.0, 0.0))
+                matrix[i, j] = total / games if games else 0.0
+        if n == 1:
+            return [1.0]
+        weights, _ = zero_sum_nash(matrix - matrix.T)  # antisymmetrised: exactly zero-sum
+        return weights.tolist()
+    # -- snapshots ------------------------------------------------------------------------------
     def maybe_snapshot(self, name: str) -> None:
         """AlphaStar's rule: not before min_steps; then when it beats its recent opponents
         win_rate of the time in dedicated games; always after max_steps."""
         rule = self.config.snapshots
-        learner = self.learners[name]
-        since = learner.env_steps - self.last_snapshot[name]
+        since = self.steps[name] - self.last_snapshot[name]
         if since < rule.min_steps:
             return
         reason = "max_steps"
@@ -397,16 +342,21 @@ class League:
                 out.append(opponent)
         return out[:4]
 
+    def _play(self, name: str, opponent: str, n_games: int, salt: int) -> list[GameRecord]:
+        """Dedicated games (sides alternated, shared seeds) of a learner's evaluation behaviour."""
+        learner = self.learners[name] if name in self.learners else None
+        me = Entrant(name, learner.policy(), explore=False) if learner else self._entrant(name)
+        role = learner.role if learner else (self._role_of(name) or self.spec.sides[0].role)
+        options = lineups(self.spec, role, me, self._entrant(opponent))
+        tasks = [GameTask(index=j, seed=derive_seed(self.config.seed, salt, self.round, j // len(options)),
+                          lineup=options[j % len(options)]) for j in range(n_games)]
+        return run(self.game, tasks, batch=min(n_games, self.config.batch_games))
+
     def _eval_against(self, name: str, opponents: Sequence[str], n_games: int) -> float:
-        learner = self.learners[name]
-        me = Entrant(name, learner.policy(), explore=False)
         per = max(2, (n_games // len(opponents)) // 2 * 2)
         records = []
         for k, opponent in enumerate(opponents):
-            options = lineups(self.spec, learner.role, me, self._entrant(opponent))
-            tasks = [GameTask(index=j, seed=derive_seed(self.config.seed, 0x5EED, self.round, k, j // len(options)),
-                              lineup=options[j % len(options)]) for j in range(per)]
-            records += run(self.game, tasks, batch=min(per, self.config.batch_games))
+            records += self._play(name, opponent, per, salt=0x5EED + k)
         self.store_round(records, {}, origin="evaluation")
         return score(records, name)
 
@@ -414,54 +364,101 @@ class League:
         from league.entrants import save_snapshot
 
         learner = self.learners[name]
-        count = sum(1 for s in self.snapshots if s.startswith(f"{name}-"))
+        count = sum(1 for s in self.snapshots if self.store.player(s).parent == name)
         snap = f"{name}-{count + 1:03d}"
         tensors, meta = learner.policy_state()
         kind = "team" if learner.algorithm in TEAM_ALGORITHMS else "snapshot"
         save_snapshot(self.store, snap, tensors, {**meta, "game": self.spec.name, "algorithm": learner.algorithm,
                                                   "role": learner.role},
-                      kind=kind, parent=name, step=learner.env_steps)
+                      kind=kind, parent=name, step=self.steps[name])
         parent = self.store.rating(name)
         mu = parent[0] if parent else self.rater.initial().mu
         self.store.set_rating(snap, mu, self.rater.initial().sigma)
         self.snapshots.append(snap)
-        self.last_snapshot[name] = learner.env_steps
+        self.last_snapshot[name] = self.steps[name]
         self.recent[name] = {}
-        self.on_event(Event("snapshot", f"snapshot {snap} of {name} at step {learner.env_steps:,} ({reason})",
-                            {"snapshot": snap, "learner": name, "step": learner.env_steps}))
+        notes = [reason]
+        if self.config.snapshots.meta_games:
+            self._meta_games(snap)
+        if self.exploitable:
+            from league.metagame import exploitability
+
+            value = exploitability(self.cache.get(self.store.player(snap)), self.spec)
+            self.store.add_metrics(snap, self.steps[name], {"exploitability": value})
+            notes.append(f"exploitability {value:.4f}")
+        position = self.positions[name]
+        if position == "main_exploiter" or (position == "league_exploiter" and self.rng.random() < 0.25):
+            learner.load_state_dict(*self.initial[name])  # back to its initial weights (AlphaStar)
+            self._seen[name] = learner.env_steps
+            notes.append("reset to its initial weights")
+        self.on_event(Event("snapshot", f"snapshot {snap} of {name} at step {self.steps[name]:,} ({'; '.join(notes)})",
+                            {"snapshot": snap, "learner": name, "step": self.steps[name]}))
         return snap
 
+    def _meta_games(self, snap: str) -> None:
+        """PSRO's empirical game: the new snapshot plays every other pool member of its role."""
+        role = self._role_of(snap)
+        for k, other in enumerate(h.name for h in self._historical(role or self.spec.sides[0].role)):
+            if other != snap:
+                records = self._play(snap, other, self.config.snapshots.meta_games, salt=0x3E7A + k)
+                self.store_round(records, {}, origin="evaluation")
+
+    # -- evaluation ------------------------------------------------------------------------------
     def maybe_evaluate(self, name: str) -> None:
-        learner = self.learners[name]
         evaluation = self.config.evaluation
-        if learner.env_steps - self.last_eval[name] < evaluation.every or not evaluation.opponents:
+        if self.steps[name] - self.last_eval[name] < evaluation.every:
             return
-        self.last_eval[name] = learner.env_steps
-        self.latest_eval[name] = self.evaluate(name)
-        self.store.add_metrics(name, learner.env_steps, {f"eval/{o}": v for o, v in self.latest_eval[name].items()})
-        shown = ", ".join(f"{o} {v:.2f}" for o, v in self.latest_eval[name].items())
-        self.on_event(Event("evaluation", f"{name} at step {learner.env_steps:,}: {shown}",
-                            {"learner": name, "step": learner.env_steps, "scores": self.latest_eval[name]}))
+        self.last_eval[name] = self.steps[name]
+        scores = self.evaluate(name)
+        if self.exploitable:
+            scores.update(self.exploitabilities(name))
+        self.latest_eval[name] = scores
+        if scores:
+            self.store.add_metrics(name, self.steps[name],
+                                   {(k if k.startswith("exploitability") else f"eval/{k}"): v for k, v in scores.items()})
+            shown = ", ".join(f"{o} {v:.3f}" for o, v in scores.items())
+            self.on_event(Event("evaluation", f"{name} at step {self.steps[name]:,}: {shown}",
+                                {"learner": name, "step": self.steps[name], "scores": scores}))
 
     def evaluate(self, name: str) -> dict[str, float]:
         """Score (win rate, or mean return on one-side games) against each reference bot."""
         from league.entrants import resolve
 
-        learner = self.learners[name]
-        me = Entrant(name, learner.policy(), explore=False)
         results = {}
-        for k, bot in enumerate(resolve(self.config.evaluation.opponents, self.spec)):
+        learner = self.learners[name]
+        for k, bot in enumerate(resolve(list(self.config.evaluation.opponents), self.spec)):
             if len(self.spec.sides) > 1:
-                options = lineups(self.spec, learner.role, me, bot)
+                records = self._play_bot(name, bot, k)
             else:
-                options = [(me,)]
-            n = self.config.evaluation.games
-            tasks = [GameTask(index=j, seed=derive_seed(self.config.seed, 0xE7A1, k, j // len(options)),
-                              lineup=options[j % len(options)]) for j in range(n)]
-            records = run(self.game, tasks, batch=min(n, self.config.batch_games))
+                me = Entrant(name, learner.policy(), explore=False)
+                n = self.config.evaluation.games
+                tasks = [GameTask(index=j, seed=derive_seed(self.config.seed, 0xE7A1, j), lineup=(me,)) for j in range(n)]
+                records = run(self.game, tasks, batch=min(n, self.config.batch_games))
             self.store_round(records, {}, origin="evaluation")
             results[bot.name] = score(records, name)
         return results
+
+    def _play_bot(self, name: str, bot: Entrant, k: int) -> list[GameRecord]:
+        learner = self.learners[name]
+        me = Entrant(name, learner.policy(), explore=False)
+        options = lineups(self.spec, learner.role, me, bot)
+        n = self.config.evaluation.games
+        tasks = [GameTask(index=j, seed=derive_seed(self.config.seed, 0xE7A1, k, j // len(options)),
+                          lineup=options[j % len(options)]) for j in range(n)]
+        return run(self.game, tasks, batch=min(n, self.config.batch_games))
+
+    def exploitabilities(self, name: str) -> dict[str, float]:
+        """Exact exploitability of the learner and of the Nash mixture over its role's pool."""
+        from league.metagame import exploitability, mixture_exploitability
+
+        learner = self.learners[name]
+        out = {"exploitability": exploitability(learner.policy(), self.spec)}
+        pool = [h.name for h in self._historical(learner.role)]
+        if pool:
+            weights = self.nash_weights(pool)
+            policies = [self._entrant(p).policy for p in pool]
+            out["exploitability/meta"] = mixture_exploitability(policies, weights, self.spec)
+        return out
 
     # -- checkpoints and resume -------------------------------------------------------------------
     def checkpoint(self) -> None:
@@ -473,13 +470,16 @@ class League:
             "round": self.round,
             "games": self.games,
             "learners": files,
+            "steps": self.steps,
+            "seen": self._seen,
             "last_snapshot": self.last_snapshot,
             "last_eval": self.last_eval,
-            "last_checkpoint": min(l.env_steps for l in self.learners.values()),
+            "last_checkpoint": min(self.steps.values()),
             "recent": self.recent,
             "snapshots": self.snapshots,
             "latest_eval": self.latest_eval,
             "table": self.table.state(),
+            "meta": self.meta,
             "rng": self.rng.bit_generator.state,
             "store": self.store.last_ids(),
         }
@@ -490,16 +490,13 @@ class League:
 
     def resume(self) -> bool:
         """Restore the last checkpoint and undo what was stored after it; False if there is none."""
-        from league.checkpoints import load_learner, orphan_snapshot_files, read_trainer_state
+        from league.checkpoints import ResumeError, load_learner, orphan_snapshot_files, read_trainer_state
         from league.matchmaking import PayoffTable
 
         state = read_trainer_state(self.store)
         if state is None:
             return False
-        missing = set(self.learners) ^ set(state["learners"])
-        if missing:
-            from league.checkpoints import ResumeError
-
+        if set(self.learners) != set(state["learners"]):
             raise ResumeError(f"the run's checkpoint has learners {sorted(state['learners'])}, "
                               f"the configuration {sorted(self.learners)}")
         for name, learner in self.learners.items():
@@ -510,11 +507,13 @@ class League:
                             drop_players=later)
         orphan_snapshot_files(self.store, {p.name for p in self.store.players()})
         self.round, self.games = state["round"], state["games"]
+        self.steps, self._seen = dict(state["steps"]), dict(state["seen"])
         self.last_snapshot, self.last_eval = state["last_snapshot"], state["last_eval"]
         self.last_checkpoint = state["last_checkpoint"]
         self.recent, self.snapshots = state["recent"], list(state["snapshots"])
         self.latest_eval = state["latest_eval"]
         self.table = PayoffTable.from_state(state["table"])
+        self.meta = {k: list(v) for k, v in state["meta"].items()}
         self.rng.bit_generator.state = state["rng"]
         return True
 

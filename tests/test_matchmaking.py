@@ -112,3 +112,59 @@ def test_empty_pool_gives_weight_to_latest_and_bad_mixes_are_refused() -> None:
         Mix(latest=0.0, past=0.0, pfsp=0.0)
     with pytest.raises(MatchmakingError, match="unknown PFSP weighting 'cubic'"):
         pfsp_weights([0.5], "cubic")
+
+
+# -- AlphaStar positions -------------------------------------------------------------------
+
+from league.matchmaking import Historical, alphastar_opponent, check_position  # noqa: E402
+
+
+def league_with(results: dict[tuple[str, str], float]) -> PayoffTable:
+    table = PayoffTable(min_games=1)
+    for (a, b), score in results.items():
+        for _ in range(10):
+            table.add(a, b, score)
+    return table
+
+
+POOL = [Historical("main-001", "main", "main"), Historical("main-002", "main", "main"),
+        Historical("exp-001", "exp", "main_exploiter"), Historical("lex-001", "lex", "league_exploiter")]
+
+
+def draws(position: str, me: str, table: PayoffTable, n: int = 3000) -> Counter:
+    rng = np.random.default_rng(7)
+    return Counter(alphastar_opponent(me, position, ["main"], POOL, table, rng) for _ in range(n))
+
+
+def test_main_exploiter_plays_mains_until_it_cannot_win() -> None:
+    assert set(draws("main_exploiter", "exp", league_with({("exp", "main"): 0.5}))) == {"main"}
+    # hopeless against the current main: a curriculum over that main's snapshots
+    hopeless = draws("main_exploiter", "exp", league_with({("exp", "main"): 0.0, ("exp", "main-001"): 0.5,
+                                                            ("exp", "main-002"): 0.0}))
+    assert set(hopeless) == {"main-001"}  # variance weighting: zero weight for opponents it never beats
+
+
+def test_league_exploiter_draws_from_the_whole_pool() -> None:
+    counts = draws("league_exploiter", "lex", league_with({("lex", h.name): 0.5 for h in POOL}))
+    assert set(counts) == {h.name for h in POOL} and "main" not in counts
+
+
+def test_main_agent_mixes_pfsp_selfplay_and_verification() -> None:
+    table = league_with({("main", "main-001"): 0.9, ("main", "main-002"): 0.9, ("main", "exp-001"): 0.1,
+                         ("main", "lex-001"): 0.9})
+    counts = draws("main", "main", table, 6000)
+    # squared PFSP concentrates on the exploiter that beats it; verification adds to it
+    assert counts["exp-001"] > counts["main-001"] and counts["exp-001"] > 0.45 * 6000
+    assert counts["main"] == pytest.approx(0.35 * 6000, rel=0.12)  # the self-play share
+    with pytest.raises(MatchmakingError, match="unknown league position 'mian' \\(did you mean 'main'\\?\\)"):
+        check_position("mian")
+
+
+@given(st.lists(st.floats(0.0, 1.0), min_size=4, max_size=4), st.sampled_from(["main", "main_exploiter", "league_exploiter"]))
+@settings(max_examples=60)
+def test_positions_always_name_a_known_opponent(rates_, position) -> None:
+    table = league_with({("me", h.name): r for h, r in zip(POOL, rates_)} | {("me", "main"): rates_[0]})
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        assert alphastar_opponent("me", position, ["main"], POOL, table, rng) in {"main", *(h.name for h in POOL)}
+    assert alphastar_opponent("me", position, [], [], PayoffTable(), rng) == "me"

@@ -1,0 +1,68 @@
+"""From finished games to rating updates: one-on-one, team, pick-up team and free-for-all.
+
+- A side filled by one entrant (a single player or a team player such as a QMIX team) is
+  one TrueSkill rating.
+- A pick-up side ("a+b+c": one entrant per seat) is a TrueSkill team whose members each
+  move by their share of the side (partial-play weight 1/k).
+- A one-side (cooperative) game ranks the entrants that played the same seed by return, as
+  one free-for-all update, stored with the group's last game.
+- A player on more than one side (a learner playing itself) is not rated by that game.
+
+Example:
+    >>> from league.ratings import Rater
+    >>> from league.runner import GameRecord
+    >>> rater = Rater()
+    >>> game = GameRecord(0, 7, ("a+b+c", "d"), (30.0, -10.0), (), (0, 1), 25, True)
+    >>> updates = rate_records([game], rater, {})
+    >>> sorted(updates[0]), updates[0]["a"].mu > 25 > updates[0]["d"].mu
+    (['a', 'b', 'c', 'd'], True)
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from league.ratings import Rater, Rating
+from league.runner import GameRecord
+
+TEAM_SEPARATOR = "+"
+
+
+def members(side: str) -> list[str]:
+    return side.split(TEAM_SEPARATOR)
+
+
+def rate_records(records: Sequence[GameRecord], rater: Rater, current: Mapping[str, Rating],
+                 *, tolerance: float = 1e-9) -> list[dict[str, Rating]]:
+    """New ratings to store with each record, applying the records in order."""
+    ratings = dict(current)
+    out: list[dict[str, Rating]] = [{} for _ in records]
+
+    def rating_of(name: str) -> Rating:
+        return rater.anchors.get(name) or ratings.get(name) or rater.initial()
+
+    if records and len(records[0].sides) == 1:
+        groups: dict[int, list[int]] = {}
+        for k, record in enumerate(records):
+            groups.setdefault(record.seed, []).append(k)
+        for seed, ks in groups.items():
+            names = [records[k].sides[0] for k in ks]
+            if len(set(names)) < 2 or len(set(names)) < len(names):
+                continue  # nothing to compare, or one entrant twice on the same seed
+            new = rater.rate_free_for_all([(n, rating_of(n)) for n in names], [records[k].returns[0] for k in ks],
+                                          tolerance)
+            updates = dict(zip(names, new))
+            ratings.update(updates)
+            out[ks[-1]] = updates
+        return out
+    for k, record in enumerate(records):
+        teams = [[(m, rating_of(m)) for m in members(side)] for side in record.sides]
+        everyone = [m for team in teams for m, _ in team]
+        if len(set(everyone)) < len(everyone):
+            continue
+        weights = [[1.0 / len(team)] * len(team) for team in teams]
+        rated = rater.rate(teams, record.ranks, weights if any(len(t) > 1 for t in teams) else None)
+        updates = {m: r for team, new in zip(teams, rated) for (m, _), r in zip(team, new)}
+        ratings.update(updates)
+        out[k] = updates
+    return out

@@ -1,6 +1,7 @@
 """Reference players nobody here trained: uniform random, OpenSpiel's MCTS, scripted heuristics.
 
-Baselines are addressed by name: "random" (every game), "mcts:N" (OpenSpiel's C++ MCTS bot
+Baselines are addressed by name: "random" (every game), "action:K" (always action K where
+legal: pure strategies), "mcts:N" (OpenSpiel's C++ MCTS bot
 with N simulations and random rollouts, for perfect-information turn-based OpenSpiel
 games), "scripted" (particle worlds: chasers run at the nearest prey, prey runs from the
 nearest chaser; spreaders each head for their nearest landmark).
@@ -25,7 +26,7 @@ import numpy as np
 from agents.base import PolicyError
 from games.base import Discrete, GameSpec, derive_seed, sample_masked, uniforms
 
-BASELINES = ("random", "mcts:N", "scripted")
+BASELINES = ("random", "mcts:N", "scripted", "action:K")
 
 
 class RandomPolicy:
@@ -52,6 +53,36 @@ class RandomPolicy:
         size = int(np.prod(space.shape))
         u = uniforms(keys, size).reshape(len(keys), *space.shape)
         return (space.low + u * (space.high - space.low)).astype(np.float32)
+
+
+class FixedActionPolicy:
+    """Always action `k` where it is legal (else the lowest legal action): pure strategies such
+    as rock, paper and scissors in `matrix_rps`, useful to show non-transitive leagues."""
+
+    needs_engine_states = False
+
+    def __init__(self, spec: GameSpec, k: int):
+        self.spec = spec
+        self.k = int(k)
+
+    def unsupported(self, spec: GameSpec, seats: Sequence[str]) -> str | None:
+        for seat in seats:
+            space = spec.seat(seat).action
+            if not isinstance(space, Discrete):
+                return f"action:{self.k} plays discrete actions and seat {seat!r} of {spec.name} is continuous"
+            if self.k >= space.n:
+                return f"action:{self.k} does not exist for seat {seat!r} of {spec.name} (actions 0..{space.n - 1})"
+        return None
+
+    def probabilities(self, obs, mask, *, seat) -> np.ndarray:
+        mask = np.asarray(mask, dtype=bool)
+        chosen = np.where(mask[:, self.k], self.k, mask.argmax(1))
+        out = np.zeros(mask.shape)
+        out[np.arange(len(mask)), chosen] = 1.0
+        return out
+
+    def act(self, obs, mask, *, seat, keys, explore=False, engine_states=None) -> np.ndarray:
+        return self.probabilities(obs, mask, seat=seat).argmax(1).astype(np.int64)
 
 
 class MCTSPolicy:
@@ -191,6 +222,15 @@ def make_baseline(name: str, spec: GameSpec):
         return RandomPolicy(spec)
     if name == "scripted":
         return ScriptedPolicy(spec)
+    if name.startswith("action:"):
+        text = name.partition(":")[2]
+        if not text.isdigit():
+            raise PolicyError(f"{name!r} needs an action number, e.g. action:0")
+        policy = FixedActionPolicy(spec, int(text))
+        reason = policy.unsupported(spec, spec.seat_names)
+        if reason:
+            raise PolicyError(reason)
+        return policy
     if name.startswith("mcts:") or name == "mcts":
         text = name.partition(":")[2]
         if not text.isdigit() or int(text) < 1:
@@ -204,7 +244,52 @@ def make_baseline(name: str, spec: GameSpec):
 
 
 def is_baseline_name(name: str) -> bool:
-    return name in ("random", "scripted") or name.startswith("mcts:")
+    return name in ("random", "scripted") or name.startswith(("mcts:", "action:"))
 
 
-__all__ = ["BASELINES", "MCTSPolicy", "RandomPolicy", "ScriptedPolicy", "is_baseline_name", "make_baseline"]
+__all__ = ["BASELINES", "FixedActionPolicy", "MCTSPolicy", "RandomPolicy", "ScriptedPolicy", "is_baseline_name", "make_baseline"]
+
+
+# -- scripted players for the VMAS particle worlds (games/vmas.py) ------------------------------
+# The VMAS games keep mpe2's action conventions (Discrete(9) starts with mpe2's five moves;
+# continuous is mpe2's Box(0, 1, (5,))), so `_towards` serves them unchanged. Layouts:
+#   simple_tag_vmas: as mpe2 (predator 16, prey 14)
+#   simple_spread_vmas agent: pos 2 | vel 2 | landmarks 2*3 | other agents 2*2 (landmarks at 4:10, as mpe2)
+#   football player, p per team, in its own frame (the opponents' goal to the right):
+#     force 2 | me-ball 2 | my vel-ball vel 2 | ball-goal 2 | ball vel 2 | ball force 2 | me-goal 2 | vel 2
+#     | opponents 8*p | teammates 8*(p-1), each block starting with me-them
+
+_FOOTBALL_GOAL_X = 1.51  # VMAS football's goal line: pitch_length / 2 + ball_size / 2 (default pitch)
+
+
+def _football(obs: np.ndarray) -> np.ndarray:
+    """The player nearest the ball gets behind it and pushes it at the opponents' goal; the
+    others hold the midpoint between the ball and their own goal.
+
+    Example:
+        >>> obs = np.zeros((1, 56), np.float32); obs[0, 2:4] = [0.5, 0.0]; obs[0, 6:8] = [-1.0, 0.0]
+        >>> np.round(_football(obs).astype(float), 2).tolist()  # the ball is behind me: go round it
+        [[-0.55, 0.1]]
+    """
+    players = (obs.shape[1] - 8) // 16
+    to_ball = -obs[:, 2:4]  # (b, 2) the ball, relative to me
+    ahead = -obs[:, 6:8] / np.maximum(np.linalg.norm(obs[:, 6:8], axis=1, keepdims=True), 1e-9)  # (b, 2) ball -> goal
+    behind = to_ball - 0.05 * ahead  # (b, 2) the spot just behind the ball
+    wrong_side = (to_ball * ahead).sum(1, keepdims=True) < 0  # (b, 1) I stand between the ball and their goal
+    turn = np.sign(to_ball[:, :1] * ahead[:, 1:] - to_ball[:, 1:] * ahead[:, :1] + 1e-9)  # (b, 1) round it on this side
+    sideways = np.stack([-ahead[:, 1], ahead[:, 0]], axis=1) * turn  # (b, 2)
+    attack = np.where(np.linalg.norm(behind, axis=1, keepdims=True) < 0.03, ahead,
+                      behind + np.where(wrong_side, 0.1 * sideways, 0.0))
+    first = 16 + 8 * players  # the teammates' blocks
+    mine = np.linalg.norm(to_ball, axis=1)  # (b,)
+    nearest = np.ones(len(obs), dtype=bool)
+    for j in range(players - 1):
+        mate_to_ball = to_ball + obs[:, first + 8 * j:first + 8 * j + 2]  # ball - mate = (ball - me) + (me - mate)
+        nearest &= mine <= np.linalg.norm(mate_to_ball, axis=1)
+    own_goal = -obs[:, 12:14] - np.array([2 * _FOOTBALL_GOAL_X, 0.0], dtype=np.float32)  # (b, 2) relative to me
+    return np.where(nearest[:, None], attack, 0.5 * (to_ball + own_goal))
+
+
+SCRIPTS["simple_tag_vmas"] = {"adversary": _tag_predator, "agent": _tag_prey}
+SCRIPTS["simple_spread_vmas"] = {"agent": _spread}
+SCRIPTS["football"] = {"agent_blue": _football, "agent_red": _football}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,6 +20,7 @@ from agents.base import LearnerError, PolicyError
 from games.base import GameError
 from league.entrants import EntrantError, resolve
 from league.leaderboard import standings
+from league.views import bradley_terry, nash_view
 from league.ratings import PayoffMatrix, RatingError, Rater, payoff_matrix
 from league.checkpoints import ResumeError
 from league.config import ConfigError, TrainConfig, load_config
@@ -130,26 +132,39 @@ def open_run(run_dir: str) -> Store:
 @cli.command("tournament")
 @click.option("--game", default=None, help="Game to play (default: the run's game, else connect_four).")
 @click.option("--entrants", default=None,
-              help=f"Comma-separated entrants: baselines (random, mcts:N, scripted) or players of the run "
+              help=f"Comma-separated entrants: baselines (random, mcts:N, scripted, action:K) or players of the run "
                    f"[default: the run's snapshots, else {DEFAULT_ENTRANTS}].")
-@click.option("--games", "n_games", default=40, show_default=True, type=int, help="Games per pair (even: sides alternate).")
+@click.option("--games", "n_games", default=40, show_default=True, type=int,
+              help="Games per pairing (even: sides alternate); with --sprt, the most a pairing may play.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the schedule.")
 @click.option("--format", "fmt", default="round-robin", show_default=True, type=click.Choice(FORMATS), help="Tournament format.")
+@click.option("--challengers", default=None, help="Gauntlet: comma-separated entrants that play the field.")
+@click.option("--rounds", default=0, type=int, help="Swiss: rounds to play [default: ceil(log2 n) + 2].")
+@click.option("--sprt", default=None, metavar="elo0=0,elo1=10,alpha=0.05,beta=0.05",
+              help="Stop each pairing as soon as a pentanomial GSPRT decides (round-robin and gauntlet).")
+@click.option("--top", default=None, type=int, help="Only the leaderboard's top K snapshots of the run as entrants.")
+@click.option("--include", "include", type=click.Choice(["baselines"]), default=None,
+              help="With --top: add the run's baselines to the field.")
 @click.option("--batch", default=128, show_default=True, type=int, help="Games played in lockstep.")
 @click.option("--anchor", "anchors", multiple=True, metavar="NAME=MU",
               help="Pin a player's rating (e.g. random=0) when the run is created; repeatable.")
 @run_option
-def tournament_command(game: str | None, entrants: str | None, n_games: int, seed: int, fmt: str, batch: int,
-                       anchors: tuple[str, ...], run_dir: str) -> None:
+def tournament_command(game: str | None, entrants: str | None, n_games: int, seed: int, fmt: str,
+                       challengers: str | None, rounds: int, sprt: str | None, top: int | None, include: str | None,
+                       batch: int, anchors: tuple[str, ...], run_dir: str) -> None:
     """Rank entrants by playing them against each other; results are stored as they finish.
 
-    Running the same command again resumes a stopped tournament without replaying or
-    double-counting a game. Prints the leaderboard at the end.
+    Pairings play paired games (shared seed, sides swapped). Running the same command again
+    resumes a stopped tournament without replaying or double-counting a game. Prints each
+    pairing's score with an Elo difference and 95% interval (or its SPRT verdict), then the
+    leaderboard.
 
     \b
     Example:
         league tournament
         league tournament --game tic_tac_toe --entrants random,mcts:10,mcts:50 --games 20 --run runs/ttt
+        league tournament --format gauntlet --entrants mcts:200,random,mcts:25 --challengers mcts:200 --games 400 --sprt elo0=0,elo1=10
+        league tournament --format swiss --top 32 --include baselines --run runs/c4
     """
     # Everything is checked before a new run is created, so a bad command leaves no trace.
     existing = (Path(run_dir) / "league.db").exists()
@@ -162,8 +177,10 @@ def tournament_command(game: str | None, entrants: str | None, n_games: int, see
             store.check_game(loaded.ref)
             if anchors:
                 raise click.UsageError("--anchor is fixed when a run is created; this run already exists")
-        names = _entrant_names(entrants, store)
-        config = TournamentConfig(game=loaded.ref, entrants=tuple(names), games=n_games, seed=seed, format=fmt)
+        names = _entrant_names(entrants, store, top, include)
+        config = TournamentConfig(game=loaded.ref, entrants=tuple(names), games=n_games, seed=seed, format=fmt,
+                                  challengers=tuple(c.strip() for c in challengers.split(",")) if challengers else (),
+                                  rounds=rounds, sprt=sprt or "")
         check_tournament(loaded.spec, config)
         roster = resolve(names, loaded.spec, store)
         run_config = info["config"] if info is not None else {"ratings": {"anchors": _parse_anchors(anchors)}}
@@ -177,10 +194,30 @@ def tournament_command(game: str | None, entrants: str | None, n_games: int, see
                    f"{result.total} in the schedule")
         if result.played:
             click.echo(f"{result.played / max(result.seconds, 1e-9):.1f} games/s", err=True)
+        if result.pairings and len(loaded.spec.sides) == 2:
+            _print_pairings(result.pairings, config)
         _print_leaderboard(store)
     finally:
         if store is not None:
             store.close()
+
+
+def _elo(value: float) -> str:
+    return f"{value:+.0f}" if abs(value) != float("inf") else ("+inf" if value > 0 else "-inf")
+
+
+def _print_pairings(pairings, config: TournamentConfig) -> None:
+    test = config.test()
+    rows = []
+    for p in pairings:
+        elo, low, high = p.elo()
+        interval = "-" if not p.pairs else f"{_elo(elo)} [{_elo(low)}, {_elo(high)}]"
+        row = [f"{p.a} vs {p.b}", p.games, "-" if not p.games else f"{p.points:g}/{p.games}", interval]
+        if test is not None:
+            row += [f"{p.llr:+.2f} ({test.lower:.2f}, {test.upper:.2f})", p.status if p.status != "done" else "-"]
+        rows.append(row)
+    columns = ["pairing", "games", "score", "elo [95%]"] + (["llr (bounds)", "sprt"] if test is not None else [])
+    print_table(None, columns, rows, right=("games",))
 
 
 def _run_name(run_dir: str) -> str:
@@ -204,7 +241,22 @@ def _rater(config: dict) -> Rater:
     return rater_from((config or {}).get("ratings", {}))
 
 
-def _entrant_names(entrants: str | None, store: Store | None) -> list[str]:
+def _entrant_names(entrants: str | None, store: Store | None, top: int | None = None,
+                   include: str | None = None) -> list[str]:
+    if top is not None:
+        if entrants is not None:
+            raise click.UsageError("give either --entrants or --top, not both")
+        if store is None:
+            raise StoreError("--top picks snapshots from an existing run; this run does not exist")
+        ranked = [s.name for s in standings(store) if (store.player(s.name) or None) and store.player(s.name).weights_path]
+        if top < 1 or not ranked:
+            raise TournamentError(f"--top needs a positive K and a run with snapshots; {len(ranked)} snapshots here")
+        names = ranked[:top]
+        if include == "baselines":
+            names += [p.name for p in store.players(kind="baseline")]
+        return names
+    if include:
+        raise click.UsageError("--include works with --top")
     if entrants is not None:
         return [name.strip() for name in entrants.split(",")]
     snapshots = [p.name for p in store.players() if p.weights_path] if store is not None else []
@@ -218,6 +270,7 @@ def _play_with_progress(store, game, roster, config, rater, batch):
 
     if not sys.stderr.isatty():
         return play_tournament(store, game, roster, config, rater, batch=batch)
+    test = config.test()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("games"),
                TextColumn("{task.fields[rate]:>7.1f} games/s"), TimeElapsedColumn(), TextColumn("ETA"),
                TimeRemainingColumn())
@@ -225,7 +278,7 @@ def _play_with_progress(store, game, roster, config, rater, batch):
         task = bar.add_task(config.format, total=None, rate=0.0)
         start = [None]
 
-        def progress(done: int, total: int) -> None:
+        def progress(done: int, total: int, pairings) -> None:
             import time
 
             now = time.perf_counter()
@@ -233,7 +286,14 @@ def _play_with_progress(store, game, roster, config, rater, batch):
                 start[0] = (now, done)
             elapsed = now - start[0][0]
             rate = (done - start[0][1]) / elapsed if elapsed > 0 else 0.0
-            bar.update(task, completed=done, total=total, rate=rate)
+            description = config.format
+            if test is not None:
+                live = [p for p in pairings if p.status == "running"]
+                shown = live[0] if live else (pairings[-1] if pairings else None)
+                if shown is not None:
+                    description = (f"{shown.a} vs {shown.b}: llr {shown.llr:+.2f} "
+                                   f"({test.lower:.2f}, {test.upper:.2f})")
+            bar.update(task, completed=done, total=total, rate=rate, description=description)
 
         return play_tournament(store, game, roster, config, rater, batch=batch, progress=progress)
 
@@ -411,37 +471,54 @@ def _train_until_done_or_interrupted(league_: League) -> None:
 
 
 @cli.command("leaderboard")
+@click.option("--by", "view", type=click.Choice(["trueskill", "bt", "nash"]), default="trueskill", show_default=True,
+              help="trueskill: conservative TrueSkill; bt: Bradley-Terry Elo with bootstrap 95% intervals; "
+                   "nash: Nash mixture and alpha-rank of the meta-game (for non-transitive games).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV for spreadsheets.")
 @run_option
-def leaderboard_command(as_json: bool, as_csv: bool, run_dir: str) -> None:
-    """Show the run's players ranked by conservative TrueSkill score (mu - 3 sigma).
+def leaderboard_command(view: str, as_json: bool, as_csv: bool, run_dir: str) -> None:
+    """Show the run's players ranked by conservative TrueSkill score (mu - 3 sigma), or another view.
 
     \b
     Example:
         league leaderboard
         league leaderboard --run runs/ttt --json
+        league leaderboard --by bt
+        league leaderboard --by nash --run runs/rps
     """
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
     with open_run(run_dir) as store:
-        rows = standings(store, spec=_run_spec(store))
+        if view == "trueskill":
+            rows = [s.as_dict() for s in standings(store, spec=_run_spec(store))]
+        else:
+            results = [(m.sides, m.ranks) for m in store.matches()]
+            rows = [asdict(r) for r in (bradley_terry(results) if view == "bt" else nash_view(results))]
         if not rows:
             raise StoreError(f"the run at {run_dir} has no rated players yet; play a tournament or train first.")
         if as_json:
-            click.echo(json.dumps([s.as_dict() for s in rows], indent=2))
+            click.echo(json.dumps(rows, indent=2))
         elif as_csv:
             import csv
             import io
 
             buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0].as_dict()), lineterminator="\n")
+            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
             writer.writeheader()
-            for s in rows:
-                writer.writerow(s.as_dict())
+            for row in rows:
+                writer.writerow(row)
             click.echo(buffer.getvalue(), nl=False)
-        else:
+        elif view == "trueskill":
             _print_leaderboard(store)
+        elif view == "bt":
+            print_table(None, ["rank", "name", "elo", "95% interval", "games"], [
+                (r["rank"], r["name"], f"{r['elo']:+.0f}", f"[{r['lower']:+.0f}, {r['upper']:+.0f}]", r["games"])
+                for r in rows], right=("rank", "elo", "games"))
+        else:
+            print_table(None, ["name", "nash", "alpha-rank", "games"], [
+                (r["name"], f"{r['nash']:.3f}", f"{r['alpharank']:.3f}", r["games"]) for r in rows],
+                right=("nash", "alpha-rank", "games"))
 
 
 @cli.command("matches")

@@ -1,13 +1,20 @@
-"""Tournaments: formats, their schedules, and resumable play into the store.
+"""Tournaments: round-robin, gauntlet and Swiss, with paired games, SPRT and resumable play.
 
-A round-robin plays every pair of entrants `games` times; in a two-side game the pair
-swaps sides every game and each pair of games shares a seed (the same cards, the same
-luck), as chess-engine testers play paired openings. On a one-side (cooperative) game every
-entrant plays the same seeded episodes and each seed is rated as a free-for-all.
+Two entrants of a pairing play games in pairs that share a seed, with sides swapped (the
+same cards, the same first move), as chess-engine testers play paired openings. Each
+pairing's results are kept as pentanomial counts of those pairs; with `sprt` a pairing
+stops as soon as the generalised SPRT accepts H0 or H1 (league/sprt.py), otherwise it plays
+`games` games and reports an Elo difference with a 95% interval.
+
+- round-robin: every pair of entrants. On a one-side (cooperative) game every entrant plays
+  the same seeded episodes and each seed is rated as a free-for-all.
+- gauntlet: each challenger against every other entrant (the field).
+- swiss: `rounds` rounds (default ceil(log2 n) + 2); each round pairs entrants with equal or
+  close scores who have not met yet; an odd entrant out gets a bye worth a win per game.
 
 Every finished game is stored and rated in one transaction before it is reported. A
-tournament is keyed by its configuration: running the same command again skips the
-games already stored, so a killed tournament resumes and never counts a game twice.
+tournament is keyed by its configuration: running the same command again plays only what
+is missing, so a killed tournament resumes and never counts a game twice.
 
 Example:
     >>> import games
@@ -24,16 +31,19 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import time
-from dataclasses import asdict, dataclass
-from typing import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterator, Sequence
 
 from games.base import Game, GameSpec, derive_seed
 from league.ratings import Rater, Rating
-from league.runner import Entrant, GameRecord, GameTask, RunnerError, run, schedule
+from league.results import rate_records
+from league.runner import Entrant, GameRecord, GameTask, RunnerError, run
+from league.sprt import SPRT, Pentanomial, SPRTError, elo_interval
 from league.store import NewMatch, Store
 
-FORMATS = ("round-robin",)
+FORMATS = ("round-robin", "gauntlet", "swiss")
 TEAM_SEPARATOR = "+"
 
 
@@ -47,22 +57,53 @@ class TournamentConfig:
 
     game: str  # the game's registry reference
     entrants: tuple[str, ...]
-    games: int  # games per pair (two-side games) or seeded episodes per entrant (one side)
+    games: int  # games per pairing (two-side games; the SPRT's cap) or seeded episodes per entrant (one side)
     seed: int = 0
     format: str = "round-robin"
+    challengers: tuple[str, ...] = ()  # gauntlet: who plays the field
+    rounds: int = 0  # swiss: 0 means ceil(log2 n) + 2
+    sprt: str = ""  # e.g. "elo0=0,elo1=10,alpha=0.05,beta=0.05"
 
     def key(self) -> str:
         text = json.dumps(asdict(self), sort_keys=True)
         return f"{self.format}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
+    def swiss_rounds(self) -> int:
+        return self.rounds or math.ceil(math.log2(max(2, len(self.entrants)))) + 2
+
+    def test(self) -> SPRT | None:
+        return SPRT.parse(self.sprt) if self.sprt else None
+
 
 @dataclass(frozen=True)
 class TournamentResult:
     tournament_id: int
-    total: int  # games in the schedule
+    total: int  # games in the schedule (the cap when SPRT stops pairings early)
     played: int  # games played by this call
     resumed: int  # games found already stored
     seconds: float
+    pairings: tuple["Pairing", ...] = ()
+
+
+@dataclass
+class Pairing:
+    """Two entrants' match inside a tournament, with its paired-game statistics."""
+
+    index: int
+    a: str
+    b: str
+    games: int = 0
+    points: float = 0.0  # a's points
+    pending: dict[int, float] = field(default_factory=dict)  # pair -> a's score in its first finished game
+    pairs: list[float] = field(default_factory=list)  # a's points per complete pair
+    status: str = "running"  # running | H0 | H1 | done
+    llr: float = 0.0
+
+    def pentanomial(self) -> Pentanomial:
+        return Pentanomial.from_pairs(self.pairs)
+
+    def elo(self) -> tuple[float, float, float]:
+        return elo_interval(self.pentanomial())
 
 
 def check(spec: GameSpec, config: TournamentConfig) -> None:
@@ -76,27 +117,233 @@ def check(spec: GameSpec, config: TournamentConfig) -> None:
     if len(spec.sides) == 2 and config.games % 2:
         raise TournamentError(f"--games must be even so that every pair plays both sides equally often, got {config.games}")
     if len(spec.sides) > 2:
-        raise TournamentError(f"{spec.name} has {len(spec.sides)} sides; round-robin plays games of one or two sides")
+        raise TournamentError(f"{spec.name} has {len(spec.sides)} sides; tournaments play games of one or two sides")
+    if len(spec.sides) == 1 and config.format != "round-robin":
+        raise TournamentError(f"{spec.name} has one side: its entrants are ranked by a round-robin of shared seeds, not a {config.format}")
     for name in config.entrants:
         if TEAM_SEPARATOR in name:
             raise TournamentError(f"entrant names may not contain {TEAM_SEPARATOR!r}: {name!r}")
+    if config.format == "gauntlet":
+        if not config.challengers:
+            raise TournamentError("a gauntlet needs --challengers: the entrants that play the field")
+        unknown = [c for c in config.challengers if c not in config.entrants]
+        if unknown:
+            raise TournamentError(f"challenger {unknown[0]!r} is not among the entrants")
+        if len(set(config.challengers)) == len(set(config.entrants)):
+            raise TournamentError("a gauntlet needs a field: at least one entrant that is not a challenger")
+    elif config.challengers:
+        raise TournamentError("--challengers belongs to the gauntlet format")
+    if config.rounds and config.format != "swiss":
+        raise TournamentError("--rounds belongs to the swiss format")
+    if config.rounds < 0:
+        raise TournamentError(f"--rounds must be positive, got {config.rounds}")
+    try:
+        test = config.test()
+    except SPRTError as error:
+        raise TournamentError(f"--sprt: {error}") from None
+    if test is not None and config.format == "swiss":
+        raise TournamentError("--sprt stops head-to-head pairings: use it with round-robin or gauntlet")
+    if test is not None and len(spec.sides) != 2:
+        raise TournamentError("--sprt needs games of two sides")
+
+
+def fixed_pairings(config: TournamentConfig) -> list[tuple[str, str]]:
+    """The pairings of a round-robin or a gauntlet, in schedule order."""
+    if config.format == "gauntlet":
+        field_ = [e for e in config.entrants if e not in config.challengers]
+        return [(c, f) for c in config.challengers for f in field_]
+    return list(itertools.combinations(config.entrants, 2))
+
+
+def _pair_tasks(p: int, a: Entrant, b: Entrant, k: int, config: TournamentConfig, base: int) -> list[GameTask]:
+    """The two games of pair k of pairing p: same seed, sides swapped."""
+    seed = derive_seed(config.seed, p, k)
+    first = base + 2 * k
+    return [GameTask(first, seed, (a, b)), GameTask(first + 1, seed, (b, a))]
 
 
 def plan(spec: GameSpec, entrants: Sequence[Entrant], config: TournamentConfig) -> list[GameTask]:
-    """The full schedule: game index, seed and lineup of every game."""
+    """The full schedule of a round-robin or gauntlet (no SPRT stops): every game's index, seed, lineup."""
     check(spec, config)
+    by_name = {e.name: e for e in entrants}
     tasks: list[GameTask] = []
     if len(spec.sides) == 1:
-        # entrant k plays seed g as game k * games + g; all entrants share each seed
         for k, entrant in enumerate(entrants):
             for g in range(config.games):
                 tasks.append(GameTask(index=k * config.games + g, seed=derive_seed(config.seed, g), lineup=(entrant,)))
         return tasks
-    for p, (a, b) in enumerate(itertools.combinations(entrants, 2)):
-        # each entrant plays each side equally often, even in asymmetric games (baselines play any side)
-        tasks.extend(schedule(spec, (a, b), config.games, derive_seed(config.seed, p),
-                              start_index=p * config.games, any_side=True))
+    if config.format == "swiss":
+        raise TournamentError("a swiss schedule depends on results; it is made round by round while playing")
+    for p, (a, b) in enumerate(fixed_pairings(config)):
+        for k in range(config.games // 2):
+            tasks += _pair_tasks(p, by_name[a], by_name[b], k, config, p * config.games)
     return tasks
+
+
+class _Play:
+    """One call of `play_tournament`: state, storage and the task streams."""
+
+    def __init__(self, store: Store, game: Game, entrants: Sequence[Entrant], config: TournamentConfig,
+                 rater: Rater, batch: int, progress: Callable[[int, int, Sequence[Pairing]], None] | None):
+        self.store, self.game, self.config, self.rater, self.batch = store, game, config, rater, batch
+        self.spec = game.spec
+        self.by_name = {e.name: e for e in entrants}
+        self.test = config.test()
+        self.progress = progress
+        key = config.key()
+        existing = store.tournament(key)
+        self.id = existing["id"] if existing else store.create_tournament(key, config.format, asdict(config))
+        for entrant in entrants:
+            if store.player(entrant.name) is None:
+                store.add_player(entrant.name, "baseline")
+        self.ratings = {name: Rating(mu, sigma) for name, (mu, sigma, _) in store.ratings().items()}
+        self.stored = {m.game_index: m for m in store.matches(tournament_id=self.id)}
+        self.resumed = len(self.stored)
+        self.played = 0
+        self.pairings: dict[int, Pairing] = {}
+        self.total = 0
+
+    # -- recording ----------------------------------------------------------------------------
+    def record(self, record: GameRecord, pairing: Pairing | None) -> None:
+        update = rate_records([record], self.rater, self.ratings)[0]
+        match = NewMatch(origin="tournament", game=self.spec.name, seed=record.seed, sides=record.sides,
+                         returns=record.returns, ranks=record.ranks, length=record.length,
+                         truncated=record.truncated, tournament_id=self.id, game_index=record.index)
+        self.store.record_match(match, {n: (r.mu, r.sigma) for n, r in update.items()})
+        self.ratings.update(update)  # only after the commit
+        self.played += 1
+        if pairing is not None:
+            self.count(pairing, record.index, record.sides, record.ranks)
+        if self.progress is not None:
+            self.progress(self.resumed + self.played, self.total, list(self.pairings.values()))
+
+    def count(self, pairing: Pairing, index: int, sides: Sequence[str], ranks: Sequence[int]) -> None:
+        """Add one game to its pairing's statistics (and close its pair, and maybe the SPRT)."""
+        k = (index % self.config.games) // 2
+        mine = sides.index(pairing.a)
+        other = 1 - mine
+        s = 1.0 if ranks[mine] < ranks[other] else 0.5 if ranks[mine] == ranks[other] else 0.0
+        pairing.games += 1
+        pairing.points += s
+        if k in pairing.pending:
+            pairing.pairs.append(pairing.pending.pop(k) + s)
+            if self.test is not None and pairing.status == "running":
+                pairing.llr = self.test.llr(pairing.pentanomial())
+                pairing.status = self.test.status(pairing.pentanomial())
+        else:
+            pairing.pending[k] = s
+
+    # -- head-to-head formats -----------------------------------------------------------------
+    def head_to_head(self, pairs: list[tuple[str, str]], base_of: Callable[[int], int], offset: int = 0) -> None:
+        """Play pairings pair by pair, interleaved, skipping stored games and stopped pairings."""
+        for p, (a, b) in enumerate(pairs):
+            pairing = self.pairings[offset + p] = Pairing(offset + p, a, b)
+            base = base_of(p)
+            for g in range(self.config.games):
+                match = self.stored.get(base + g)
+                if match is not None:
+                    self.count(pairing, base + g, match.sides, match.ranks)
+        self.total += len(pairs) * self.config.games
+
+        def tasks() -> Iterator[GameTask]:
+            for k in range(self.config.games // 2):
+                for p, (a, b) in enumerate(pairs):
+                    pairing = self.pairings[offset + p]
+                    if pairing.status in ("H0", "H1"):
+                        continue
+                    for task in _pair_tasks(offset + p, self.by_name[a], self.by_name[b], k, self.config, base_of(p)):
+                        if task.index not in self.stored:
+                            yield task
+
+        owner = {base_of(p) // self.config.games: self.pairings[offset + p] for p in range(len(pairs))}
+        self._run(tasks(), lambda record: owner[record.index // self.config.games])
+        for pairing in (self.pairings[offset + p] for p in range(len(pairs))):
+            if pairing.status == "running":
+                pairing.status = "done"
+
+    def _run(self, tasks, pairing_of: Callable[[GameRecord], Pairing | None]) -> None:
+        try:
+            run(self.game, tasks, batch=self.batch, on_record=lambda r: self.record(r, pairing_of(r)), collect=False)
+        except RunnerError as error:
+            raise TournamentError(str(error)) from None
+
+    def swiss(self) -> None:
+        """Round by round: pair by score without rematches, play, and carry the scores on."""
+        names = list(self.config.entrants)
+        per_round = math.ceil(len(names) / 2)
+        points = dict.fromkeys(names, 0.0)
+        met: set[frozenset[str]] = set()
+        byes: set[str] = set()
+        for r in range(self.config.swiss_rounds()):
+            order = sorted(names, key=lambda n: (-points[n], names.index(n)))
+            bye = None
+            if len(order) % 2:
+                bye = next(n for n in reversed(order) if n not in byes)
+                byes.add(bye)
+                order.remove(bye)
+                points[bye] += self.config.games  # a bye counts as a win per game
+            pairs = _swiss_pairs(order, met)
+            base = r * per_round * self.config.games
+            self.head_to_head(pairs, lambda p, base=base: base + p * self.config.games, offset=r * per_round)
+            for p, (a, b) in enumerate(pairs):
+                pairing = self.pairings[r * per_round + p]
+                points[a] += pairing.points
+                points[b] += pairing.games - pairing.points
+                met.add(frozenset((a, b)))
+        self.total = self.config.swiss_rounds() * (len(names) // 2) * self.config.games
+
+    def cooperative(self, tasks: list[GameTask]) -> None:
+        """One-side games: rate every seed's group as a free-for-all once all its games are stored."""
+        groups: dict[int, dict[str, GameRecord | None]] = {}
+        for task in tasks:
+            groups.setdefault(task.index % self.config.games, {})[task.lineup[0].name] = None
+        for index, match in self.stored.items():
+            g = index % self.config.games
+            groups[g][match.sides[0]] = GameRecord(index, match.seed, match.sides, match.returns, (), match.ranks,
+                                                   match.length, match.truncated)
+        self.total = len(tasks)
+
+        def on_record(record: GameRecord) -> None:
+            group = groups[record.index % self.config.games]
+            group[record.sides[0]] = record
+            update: dict[str, Rating] = {}
+            if all(r is not None for r in group.values()):
+                update = rate_records(list(group.values()), self.rater, self.ratings)[-1]
+            match = NewMatch(origin="tournament", game=self.spec.name, seed=record.seed, sides=record.sides,
+                             returns=record.returns, ranks=record.ranks, length=record.length,
+                             truncated=record.truncated, tournament_id=self.id, game_index=record.index)
+            self.store.record_match(match, {n: (r.mu, r.sigma) for n, r in update.items()})
+            self.ratings.update(update)
+            self.played += 1
+            if self.progress is not None:
+                self.progress(self.resumed + self.played, self.total, [])
+
+        todo = [t for t in tasks if t.index not in self.stored]
+        try:
+            run(self.game, todo, batch=self.batch, on_record=on_record, collect=False)
+        except RunnerError as error:
+            raise TournamentError(str(error)) from None
+
+
+def _swiss_pairs(order: list[str], met: set[frozenset[str]]) -> list[tuple[str, str]]:
+    """Pair neighbours in score order, never twice the same pair (depth-first; rematch only if forced)."""
+
+    def search(rest: list[str]) -> list[tuple[str, str]] | None:
+        if not rest:
+            return []
+        first = rest[0]
+        for j in range(1, len(rest)):
+            if frozenset((first, rest[j])) in met:
+                continue
+            tail = search(rest[1:j] + rest[j + 1:])
+            if tail is not None:
+                return [(first, rest[j])] + tail
+        return None
+
+    found = search(order)
+    if found is None:  # everyone has met everyone: allow rematches, neighbours in order
+        found = [(order[i], order[i + 1]) for i in range(0, len(order) - 1, 2)]
+    return found
 
 
 def play_tournament(
@@ -107,79 +354,24 @@ def play_tournament(
     rater: Rater,
     *,
     batch: int = 128,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int, Sequence[Pairing]], None] | None = None,
 ) -> TournamentResult:
     """Play what is left of the tournament, storing and rating each game as it finishes.
 
-    `progress(done, total)` is called after each stored game.
+    `progress(done, total, pairings)` is called after each stored game.
     """
-    spec = game.spec
-    tasks = plan(spec, entrants, config)
-    existing = store.tournament(config.key())
-    tournament_id = existing["id"] if existing else store.create_tournament(config.key(), config.format, asdict(config))
-    for entrant in entrants:
-        if store.player(entrant.name) is None:
-            store.add_player(entrant.name, "baseline")
-    done = store.done_indices(tournament_id)
-    todo = [t for t in tasks if t.index not in done]
-    total, resumed = len(tasks), len(done)
-    ratings = {name: Rating(mu, sigma) for name, (mu, sigma, _) in store.ratings().items()}
-    rate = _FreeForAll(store, tournament_id, config, rater, ratings) if len(spec.sides) == 1 else None
-    counter = {"done": resumed}
-
-    def rating_of(name: str) -> Rating:
-        return rater.anchors.get(name) or ratings.get(name) or rater.initial()
-
-    def on_record(record: GameRecord) -> None:
-        match = NewMatch(origin="tournament", game=spec.name, seed=record.seed, sides=record.sides,
-                         returns=record.returns, ranks=record.ranks, length=record.length,
-                         truncated=record.truncated, tournament_id=tournament_id, game_index=record.index)
-        if rate is not None:
-            rate.record(match)
-        else:
-            teams = [[(member, rating_of(member)) for member in side.split(TEAM_SEPARATOR)] for side in record.sides]
-            new = rater.rate(teams, record.ranks)
-            updates = {name: r for team, rated in zip(teams, new) for (name, _), r in zip(team, rated)}
-            store.record_match(match, {name: (r.mu, r.sigma) for name, r in updates.items()})
-            ratings.update(updates)  # only after the commit
-        counter["done"] += 1
-        if progress is not None:
-            progress(counter["done"], total)
-
+    check(game.spec, config)
+    state = _Play(store, game, entrants, config, rater, batch, progress)
     start = time.perf_counter()
-    if todo:
-        try:
-            run(game, todo, batch=batch, on_record=on_record, collect=False)
-        except RunnerError as error:
-            raise TournamentError(str(error)) from None
-    if store.count_matches(tournament_id) == total:
-        store.finish_tournament(tournament_id)
-    return TournamentResult(tournament_id, total, len(todo), resumed, time.perf_counter() - start)
-
-
-class _FreeForAll:
-    """Cooperative games: once every entrant has played seed g, rate them on their returns.
-
-    The rating update is committed with the group's last match, so a kill between two
-    matches of a group never leaves a group half rated.
-    """
-
-    def __init__(self, store: Store, tournament_id: int, config: TournamentConfig, rater: Rater,
-                 ratings: dict[str, Rating]):
-        self.store, self.config, self.rater, self.ratings = store, config, rater, ratings
-        self.groups: dict[int, dict[str, float]] = {}
-        for match in store.matches(tournament_id=tournament_id):
-            self.groups.setdefault(match.game_index % config.games, {})[match.sides[0]] = match.returns[0]
-
-    def record(self, match: NewMatch) -> None:
-        g = match.game_index % self.config.games
-        group = self.groups.setdefault(g, {})
-        group[match.sides[0]] = match.returns[0]
-        if len(group) < len(self.config.entrants):
-            self.store.record_match(match)
-            return
-        names = list(self.config.entrants)
-        players = [(n, self.rater.anchors.get(n) or self.ratings.get(n) or self.rater.initial()) for n in names]
-        new = self.rater.rate_free_for_all(players, [group[n] for n in names])
-        self.store.record_match(match, {n: (r.mu, r.sigma) for n, r in zip(names, new)})
-        self.ratings.update(dict(zip(names, new)))
+    if len(game.spec.sides) == 1:
+        state.cooperative(plan(game.spec, entrants, config))
+    elif config.format == "swiss":
+        state.swiss()
+    else:
+        state.head_to_head(fixed_pairings(config), lambda p: p * config.games)
+    stored = store.count_matches(state.id)
+    complete = all(p.status in ("H0", "H1", "done") for p in state.pairings.values())
+    if complete and (len(game.spec.sides) == 1 and stored == state.total or len(game.spec.sides) > 1):
+        store.finish_tournament(state.id)
+    return TournamentResult(state.id, state.total, state.played, state.resumed, time.perf_counter() - start,
+                            tuple(state.pairings.values()))

@@ -29,9 +29,16 @@ def invoke(*args: str) -> tuple[int, str]:
 
 LEADERBOARD = """\
 rank  name     kind      algorithm     mu  sigma  score  games  W  D  L
-   1  mcts:50  baseline  -          36.90   4.55  23.26      8  8  0  0
-   2  mcts:5   baseline  -          25.13   4.31  12.22      8  4  0  4
-   3  random   baseline  -          13.17   4.60  -0.62      8  0  0  8
+   1  mcts:50  baseline  -          35.93   4.91  21.20      8  8  0  0
+   2  mcts:5   baseline  -          24.56   4.28  11.72      8  4  0  4
+   3  random   baseline  -          12.80   4.71  -1.32      8  0  0  8
+"""
+
+PAIRINGS = """\
+pairing            games  score  elo [95%]
+random vs mcts:5       4  0/4    -inf [-inf, -inf]
+random vs mcts:50      4  0/4    -inf [-inf, -inf]
+mcts:5 vs mcts:50      4  0/4    -inf [-inf, -inf]
 """
 
 
@@ -39,7 +46,7 @@ def test_tournament_prints_summary_and_leaderboard(tmp_path: Path) -> None:
     code, out = invoke("tournament", "--game", "tic_tac_toe", "--entrants", "random,mcts:5,mcts:50", "--games", "4",
                        "--run", str(tmp_path / "r"))
     assert (code, out) == (0, "round-robin on tic_tac_toe: 12 games played, 0 already stored, 12 in the schedule\n"
-                           + LEADERBOARD)
+                           + PAIRINGS + LEADERBOARD)
 
 
 def test_leaderboard_exact(played: Path) -> None:
@@ -64,9 +71,9 @@ def test_matches_exact(played: Path) -> None:
     assert code == 0
     assert out == """\
 id  origin      sides              returns  ranks  length  seed
-10  tournament  mcts:50 vs mcts:5  +1 -1    0 1         7  5729011925541989580
-11  tournament  mcts:50 vs mcts:5  +1 -1    0 1         7  1478750390010618679
-12  tournament  random vs mcts:5   -1 +1    1 0         8  210516040663357864
+ 8  tournament  mcts:5 vs random   +1 -1    0 1         7  8435702009653986085
+ 9  tournament  mcts:5 vs random   +1 -1    0 1         7  972343396914324611
+11  tournament  mcts:5 vs mcts:50  -1 +1    1 0         8  2255112855349303446
 """
     code, out = invoke("matches", "--run", str(played), "--json")
     games = json.loads(out)

@@ -298,6 +298,10 @@ class VecEnv(ABC):
     def close(self) -> None:
         """Release engine resources."""
 
+    def returns_so_far(self) -> dict[str, np.ndarray]:
+        """seat -> (n,) the returns of each copy's current episode until now (a copy)."""
+        return {seat: values.copy() for seat, values in self._returns.items()}
+
     # -- shared helpers for adapters ---------------------------------------------------
     def _next_seeds(self, copies: np.ndarray, given: np.ndarray | None = None) -> np.ndarray:
         """Auto-reset seeds: `given` where non-negative, else a deterministic function of

@@ -145,13 +145,18 @@ def open_run(run_dir: str) -> Store:
 @click.option("--top", default=None, type=int, help="Only the leaderboard's top K snapshots of the run as entrants.")
 @click.option("--include", "include", type=click.Choice(["baselines"]), default=None,
               help="With --top: add the run's baselines to the field.")
+@click.option("--move-timeout", type=float, default=None, metavar="SECONDS",
+              help="An entrant slower than this per move loses the game by forfeit.")
+@click.option("--stop-on-error", is_flag=True,
+              help="Stop at the first crash, illegal move or timeout instead of forfeiting that game.")
 @click.option("--batch", default=128, show_default=True, type=int, help="Games played in lockstep.")
 @click.option("--anchor", "anchors", multiple=True, metavar="NAME=MU",
               help="Pin a player's rating (e.g. random=0) when the run is created; repeatable.")
 @run_option
 def tournament_command(game: str | None, entrants: str | None, n_games: int, seed: int, fmt: str,
                        challengers: str | None, rounds: int, sprt: str | None, top: int | None, include: str | None,
-                       batch: int, anchors: tuple[str, ...], run_dir: str) -> None:
+                       move_timeout: float | None, stop_on_error: bool, batch: int, anchors: tuple[str, ...],
+                       run_dir: str) -> None:
     """Rank entrants by playing them against each other; results are stored as they finish.
 
     Pairings play paired games (shared seed, sides swapped). Running the same command again
@@ -189,7 +194,8 @@ def tournament_command(game: str | None, entrants: str | None, n_games: int, see
             store = Store.open(run_dir, create=True)
         if store.run_info() is None:
             store.init_run(_run_name(run_dir), loaded.ref, run_config)
-        result = _play_with_progress(store, loaded, roster, config, rater, batch)
+        result = _play_with_progress(store, loaded, roster, config, rater, batch,
+                                     stop_on_error=stop_on_error, move_timeout=move_timeout)
         click.echo(f"{config.format} on {loaded.ref}: {result.played} games played, {result.resumed} already stored, "
                    f"{result.total} in the schedule")
         if result.played:
@@ -265,11 +271,11 @@ def _entrant_names(entrants: str | None, store: Store | None, top: int | None = 
     return DEFAULT_ENTRANTS.split(",")
 
 
-def _play_with_progress(store, game, roster, config, rater, batch):
+def _play_with_progress(store, game, roster, config, rater, batch, **options):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     if not sys.stderr.isatty():
-        return play_tournament(store, game, roster, config, rater, batch=batch)
+        return play_tournament(store, game, roster, config, rater, batch=batch, **options)
     test = config.test()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("games"),
                TextColumn("{task.fields[rate]:>7.1f} games/s"), TimeElapsedColumn(), TextColumn("ETA"),
@@ -295,7 +301,7 @@ def _play_with_progress(store, game, roster, config, rater, batch):
                                    f"({test.lower:.2f}, {test.upper:.2f})")
             bar.update(task, completed=done, total=total, rate=rate, description=description)
 
-        return play_tournament(store, game, roster, config, rater, batch=batch, progress=progress)
+        return play_tournament(store, game, roster, config, rater, batch=batch, progress=progress, **options)
 
 
 def _run_spec(store: Store):
@@ -308,16 +314,23 @@ def _run_spec(store: Store):
         return None
 
 
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    return str(value) if isinstance(value, int) else f"{value:.4f}"
+
+
 def _print_leaderboard(store: Store) -> None:
     rows = standings(store, spec=_run_spec(store))
     columns = ["rank", "name", "kind", "algorithm", "mu", "sigma", "score", "games", "W", "D", "L"]
-    extra = [(title, attr) for title, attr in (("exploitability", "exploitability"), ("return/seat", "per_capita"))
-             if any(getattr(s, attr) is not None for s in rows)]
+    extra = [(title, attr) for title, attr in (("forfeits", "forfeits"), ("exploitability", "exploitability"),
+                                               ("return/seat", "per_capita"))
+             if any(getattr(s, attr) not in (None, 0) for s in rows)]
     print_table(None, columns + [title for title, _ in extra], [
         (s.rank, s.name, s.kind, s.algorithm or "-", f"{s.mu:.2f}", f"{s.sigma:.2f}", f"{s.score:.2f}", s.games,
-         s.wins, s.draws, s.losses, *(("-" if getattr(s, a) is None else f"{getattr(s, a):.4f}") for _, a in extra))
+         s.wins, s.draws, s.losses, *(_cell(getattr(s, a)) for _, a in extra))
         for s in rows
-    ], right=("rank", "mu", "sigma", "score", "games", "W", "D", "L", "exploitability", "return/seat"))
+    ], right=("rank", "mu", "sigma", "score", "games", "W", "D", "L", "forfeits", "exploitability", "return/seat"))
 
 
 DEFAULT_TRAIN = {

@@ -35,6 +35,7 @@ class Standing:
     wins: int
     draws: int
     losses: int
+    forfeits: int = 0  # games it lost by crashing, an illegal move or a timeout
     exploitability: float | None = None  # latest exact exploitability, where the game defines it
     per_capita: float | None = None  # mixed games: mean return per seat of its side, against the pool
 
@@ -66,6 +67,15 @@ def latest_metric(store: Store, key: str) -> dict[str, float]:
     return {name: value for name, (_, value) in out.items()}
 
 
+def forfeit_counts(store: Store) -> dict[str, int]:
+    """name -> games it forfeited (the stored reason starts with the entrant's name)."""
+    counts: dict[str, int] = defaultdict(int)
+    for match in store.matches():
+        if match.forfeit:
+            counts[match.forfeit.split(" ", 1)[0]] += 1
+    return counts
+
+
 def results(store: Store) -> dict[str, list[int]]:
     """name -> [wins, draws, losses] over every stored game of two or more sides.
 
@@ -93,6 +103,7 @@ def standings(store: Store, system: str = "trueskill", *, spec=None) -> list[Sta
     players = {p.name: p for p in store.players()}
     wdl = results(store)
     exploit = latest_metric(store, "exploitability")
+    lost = forfeit_counts(store)
     capita = per_capita_returns(store, [len(s.seats) for s in spec.sides]) if spec is not None and spec.kind == "mixed" else {}
     rows = []
     for name, (mu, sigma, games) in store.ratings(system).items():
@@ -103,6 +114,6 @@ def standings(store: Store, system: str = "trueskill", *, spec=None) -> list[Sta
     return [
         Standing(rank=k + 1, name=name, kind=player.kind if player else "?", algorithm=player.algorithm if player else None,
                  mu=mu, sigma=sigma, score=score, games=games, wins=w, draws=d, losses=l,
-                 exploitability=exploit.get(name), per_capita=capita.get(name))
+                 forfeits=lost.get(name, 0), exploitability=exploit.get(name), per_capita=capita.get(name))
         for k, (score, mu, name, player, sigma, games, w, d, l) in enumerate(rows)
     ]

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -80,6 +81,7 @@ class GameRecord:
     ranks: tuple[int, ...]  # per side, 0 is best; equal ranks are a draw
     length: int
     truncated: bool
+    forfeit: str | None = None  # who forfeited the game and why (a crash, an illegal move, a timeout)
 
 
 def slot_name(slot: Slot) -> str:
@@ -159,8 +161,15 @@ def run(
     with_state: bool = False,
     env: VecEnv | None = None,
     collect: bool = True,
+    forfeits: bool = False,
+    move_timeout: float | None = None,
 ) -> list[GameRecord]:
     """Play every task in lockstep batches of at most `batch` copies; records in task order.
+
+    With `forfeits`, an entrant whose policy raises, answers an illegal or malformed action,
+    or takes longer than `move_timeout` seconds a move loses that game by forfeit (the
+    record says who and why) and play goes on; without it the first failure raises
+    RunnerError naming the entrant.
 
     `tasks` may be a lazy iterator (training feeds games until its budget is spent).
     `on_record` is called as each game finishes (the tournament stores it there);
@@ -216,7 +225,8 @@ def run(
             acting_before = {s: env.acting[s].copy() for s in seat_names}
             state_before = env.state.copy() if with_state else None
             who_before = {s: who[s].copy() for s in seat_names}
-        actions = _act(env, spec, seating.entrants, who, seat_index)
+        faults: dict[int, tuple[str, str]] | None = {} if forfeits else None
+        actions = _act(env, spec, seating.entrants, who, seat_index, forfeits=faults, move_timeout=move_timeout)
         try:
             result = env.step(actions, next_seeds=next_seeds)
         except IllegalActionError as error:
@@ -225,31 +235,54 @@ def run(
         if on_step is not None:
             on_step(StepBatch(obs_before, mask_before, acting_before, state_before, actions, result, who_before,
                               tuple(e.policy for e in seating.entrants)))
-        for row, c in enumerate(result.finished.tolist()):
+        finished = result.finished.tolist()
+        so_far = env.returns_so_far() if faults else {}
+        for c in sorted(set(finished) | set(faults or ())):
             task = current[c]
             current[c] = upcoming[c]
             seat_entrants(c, current[c])
             if current[c] is not None:
                 reserve(c)
+            if c not in finished:  # a forfeit ends the game now: start the copy's next one
+                env.reset(seeds=[current[c].seed if current[c] is not None else derive_seed(c, env.episode_seed[c])],
+                          copies=[c])
             if task is None:
                 continue  # an idle copy finished a throwaway game
-            seat_returns = {seat: float(result.episode_return[seat][row]) for seat in seat_names}
+            if c in finished:
+                row = finished.index(c)
+                seat_returns = {seat: float(result.episode_return[seat][row]) for seat in seat_names}
+                length, truncated = int(result.episode_length[row]), bool(result.truncated[c])
+            else:
+                seat_returns = {seat: float(so_far[seat][c]) for seat in seat_names}
+                length, truncated = int(env.ply[c]), False
             side_returns = spec.side_returns(seat_returns)
+            fault = (faults or {}).get(c)
+            ranks = spec.outcome(side_returns) if fault is None else _forfeit_ranks(task, fault[0])
+            reason = None if fault is None else f"{fault[0]} {fault[1]}"
             record = GameRecord(
                 index=task.index,
                 seed=task.seed,
                 sides=tuple(slot_name(s) for s in task.lineup),
                 returns=side_returns,
                 seat_returns=tuple(seat_returns.items()),
-                ranks=spec.outcome(side_returns),
-                length=int(result.episode_length[row]),
-                truncated=bool(result.truncated[c]),
+                ranks=ranks,
+                length=length,
+                truncated=truncated,
+                forfeit=reason,
             )
             if collect:
                 records[task.index] = record
             if on_record is not None:
                 on_record(record)
     return [records[k] for k in sorted(records)]
+
+
+def _forfeit_ranks(task: GameTask, culprit: str) -> tuple[int, ...]:
+    """The forfeiting entrant's side loses; every other side wins (all forfeiting: a draw)."""
+    lost = [any(e.name == culprit for e in (slot if isinstance(slot, tuple) else (slot,))) for slot in task.lineup]
+    if all(lost):
+        return tuple(0 for _ in lost)
+    return tuple(1 if x else 0 for x in lost)
 
 
 class _Seating:
@@ -283,39 +316,107 @@ class _Seating:
         return seats
 
 
+class _Fault(Exception):
+    """One entrant's failure in some copies (raised, timed out, malformed or illegal actions)."""
+
+    def __init__(self, entrant: str, seat: str, copies: np.ndarray, reason: str):
+        super().__init__(reason)
+        self.entrant, self.seat, self.copies, self.reason = entrant, seat, copies, reason
+
+
+def _call(policy: Policy, entrant: Entrant, env: VecEnv, seat: str, rows: np.ndarray, seat_index: int,
+          expected_tail: tuple[int, ...]) -> np.ndarray:
+    """One batched act call; raises _Fault naming the entrant on an exception or a malformed answer."""
+    keys = move_keys(env.episode_seed[rows], env.ply[rows], seat_index)
+    states = env.engine_states(rows) if getattr(policy, "needs_engine_states", False) else None  # type: ignore[attr-defined]
+    try:
+        chosen = np.asarray(policy.act(env.obs[seat][rows], env.mask[seat][rows], seat=seat, keys=keys,
+                                       explore=entrant.explore, engine_states=states))
+    except Exception as error:  # noqa: BLE001 - any failure of a policy is its entrant's fault
+        raise _Fault(entrant.name, seat, rows, f"failed to act for seat {seat!r}: {type(error).__name__}: {error}") from error
+    if chosen.shape != (len(rows), *expected_tail):
+        raise _Fault(entrant.name, seat, rows,
+                     f"returned actions of shape {chosen.shape} for seat {seat!r}, expected {(len(rows), *expected_tail)}")
+    return chosen
+
+
 def _act(env: VecEnv, spec: GameSpec, everyone: Sequence[Entrant], who: dict[str, np.ndarray],
-         seat_index: dict[str, int]) -> dict[str, np.ndarray]:
-    """One batched `act` call per (entrant, seat) group of acting copies."""
+         seat_index: dict[str, int], *, forfeits: dict[int, tuple[str, str]] | None = None,
+         move_timeout: float | None = None) -> dict[str, np.ndarray]:
+    """One batched `act` call per (entrant, seat) group of acting copies.
+
+    Without `forfeits` any failure raises RunnerError. With it, a failing entrant forfeits
+    only the games it failed in: `forfeits[copy]` gets (entrant, reason), and the copy gets a legal
+    placeholder action (the runner ends that game right after the step).
+    """
     actions: dict[str, np.ndarray] = {}
     for seat_spec in spec.seats:
         seat = seat_spec.name
         acting = env.acting[seat]
         if not acting.any():
             continue
-        if seat_spec.discrete:
-            out = np.zeros(env.n, dtype=np.int64)
-        else:
-            out = np.full((env.n, *seat_spec.action.shape), seat_spec.action.low, dtype=np.float32)
+        tail = () if seat_spec.discrete else tuple(seat_spec.action.shape)
+        out = np.zeros(env.n, dtype=np.int64) if seat_spec.discrete else \
+            np.full((env.n, *tail), seat_spec.action.low, dtype=np.float32)
         ids = who[seat]
         for eid in np.unique(ids[acting]).tolist():
             rows = np.flatnonzero(acting & (ids == eid))
             entrant = everyone[eid]
-            policy = entrant.policy
-            keys = move_keys(env.episode_seed[rows], env.ply[rows], seat_index[seat])
-            states = env.engine_states(rows) if getattr(policy, "needs_engine_states", False) else None  # type: ignore[attr-defined]
             try:
-                chosen = policy.act(env.obs[seat][rows], env.mask[seat][rows], seat=seat, keys=keys,
-                                    explore=entrant.explore, engine_states=states)
-            except RunnerError:
-                raise
-            except Exception as error:  # noqa: BLE001 - name the entrant whose policy failed
-                raise RunnerError(f"entrant {entrant.name!r} failed to act for seat {seat!r}: {type(error).__name__}: {error}",
-                                  entrant=entrant.name, seat=seat) from error
-            chosen = np.asarray(chosen)
-            expected = (len(rows),) if seat_spec.discrete else (len(rows), *seat_spec.action.shape)
-            if chosen.shape != expected:
-                raise RunnerError(f"entrant {entrant.name!r} returned actions of shape {chosen.shape} for seat {seat!r}, expected {expected}",
-                                  entrant=entrant.name, seat=seat)
-            out[rows] = chosen
+                started = time.perf_counter()
+                chosen = _call(entrant.policy, entrant, env, seat, rows, seat_index[seat], tail)
+                per_move = (time.perf_counter() - started) / len(rows)
+                if move_timeout is not None and per_move > move_timeout:
+                    raise _Fault(entrant.name, seat, rows, f"exceeded the move timeout ({per_move:.3g} s > {move_timeout:g} s)")
+                bad = _illegal(env, seat_spec, rows, chosen)
+                if len(bad):
+                    c = int(rows[bad[0]])
+                    shown = chosen[bad[0]].tolist() if chosen.ndim > 1 else int(chosen[bad[0]])
+                    raise _Fault(entrant.name, seat, rows[bad],
+                                 f"played an illegal move: action={shown} is not legal for seat={seat!r} in copy {c}")
+                out[rows] = chosen
+            except _Fault as fault:
+                if forfeits is None:
+                    raise RunnerError(f"entrant {fault.entrant!r} {fault.reason}", entrant=fault.entrant, seat=seat) from None
+                out[rows] = _salvage(env, seat_spec, entrant, rows, seat_index[seat], tail, fault, forfeits)
         actions[seat] = out
     return actions
+
+
+def _illegal(env: VecEnv, seat_spec, rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Indices (into rows) of actions the game would refuse."""
+    if seat_spec.discrete:
+        in_range = (chosen >= 0) & (chosen < seat_spec.n_actions)
+        legal = np.zeros(len(rows), dtype=bool)
+        legal[in_range] = env.mask[seat_spec.name][rows[in_range], chosen[in_range].astype(np.int64)]
+        return np.flatnonzero(~legal)
+    box = seat_spec.action
+    flat = chosen.reshape(len(rows), -1)
+    ok = np.isfinite(flat).all(1) & (flat >= box.low - 1e-6).all(1) & (flat <= box.high + 1e-6).all(1)
+    return np.flatnonzero(~ok)
+
+
+def _placeholder(env: VecEnv, seat_spec, rows: np.ndarray) -> np.ndarray:
+    if seat_spec.discrete:
+        return env.mask[seat_spec.name][rows].argmax(1).astype(np.int64)
+    return np.full((len(rows), *seat_spec.action.shape), seat_spec.action.low, dtype=np.float32)
+
+
+def _salvage(env, seat_spec, entrant, rows, seat_index, tail, fault: _Fault,
+             forfeits: dict[int, tuple[str, str]]) -> np.ndarray:
+    """After a batched failure, find the games really at fault (one row at a time) and forfeit those."""
+    chosen = _placeholder(env, seat_spec, rows)
+    if "timeout" in fault.reason or len(rows) == 1:  # a slow entrant forfeits every game it held up
+        for c in fault.copies.tolist():
+            forfeits.setdefault(int(c), (entrant.name, fault.reason))
+        return chosen
+    for k, c in enumerate(rows.tolist()):
+        single = rows[k:k + 1]
+        try:
+            answer = _call(entrant.policy, entrant, env, seat_spec.name, single, seat_index, tail)
+            if len(_illegal(env, seat_spec, single, answer)):
+                raise _Fault(entrant.name, seat_spec.name, single, f"played an illegal move for seat {seat_spec.name!r}")
+            chosen[k] = answer[0]
+        except _Fault as own:
+            forfeits.setdefault(int(c), (entrant.name, own.reason))
+    return chosen

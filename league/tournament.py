@@ -184,8 +184,10 @@ class _Play:
     """One call of `play_tournament`: state, storage and the task streams."""
 
     def __init__(self, store: Store, game: Game, entrants: Sequence[Entrant], config: TournamentConfig,
-                 rater: Rater, batch: int, progress: Callable[[int, int, Sequence[Pairing]], None] | None):
+                 rater: Rater, batch: int, progress: Callable[[int, int, Sequence[Pairing]], None] | None,
+                 stop_on_error: bool = False, move_timeout: float | None = None):
         self.store, self.game, self.config, self.rater, self.batch = store, game, config, rater, batch
+        self.forfeits, self.move_timeout = not stop_on_error, move_timeout
         self.spec = game.spec
         self.by_name = {e.name: e for e in entrants}
         self.test = config.test()
@@ -208,7 +210,8 @@ class _Play:
         update = rate_records([record], self.rater, self.ratings)[0]
         match = NewMatch(origin="tournament", game=self.spec.name, seed=record.seed, sides=record.sides,
                          returns=record.returns, ranks=record.ranks, length=record.length,
-                         truncated=record.truncated, tournament_id=self.id, game_index=record.index)
+                         truncated=record.truncated, tournament_id=self.id, game_index=record.index,
+                         forfeit=record.forfeit)
         self.store.record_match(match, {n: (r.mu, r.sigma) for n, r in update.items()})
         self.ratings.update(update)  # only after the commit
         self.played += 1
@@ -263,7 +266,8 @@ class _Play:
 
     def _run(self, tasks, pairing_of: Callable[[GameRecord], Pairing | None]) -> None:
         try:
-            run(self.game, tasks, batch=self.batch, on_record=lambda r: self.record(r, pairing_of(r)), collect=False)
+            run(self.game, tasks, batch=self.batch, on_record=lambda r: self.record(r, pairing_of(r)), collect=False,
+                forfeits=self.forfeits, move_timeout=self.move_timeout)
         except RunnerError as error:
             raise TournamentError(str(error)) from None
 
@@ -311,7 +315,8 @@ class _Play:
                 update = rate_records(list(group.values()), self.rater, self.ratings)[-1]
             match = NewMatch(origin="tournament", game=self.spec.name, seed=record.seed, sides=record.sides,
                              returns=record.returns, ranks=record.ranks, length=record.length,
-                             truncated=record.truncated, tournament_id=self.id, game_index=record.index)
+                             truncated=record.truncated, tournament_id=self.id, game_index=record.index,
+                             forfeit=record.forfeit)
             self.store.record_match(match, {n: (r.mu, r.sigma) for n, r in update.items()})
             self.ratings.update(update)
             self.played += 1
@@ -320,7 +325,8 @@ class _Play:
 
         todo = [t for t in tasks if t.index not in self.stored]
         try:
-            run(self.game, todo, batch=self.batch, on_record=on_record, collect=False)
+            run(self.game, todo, batch=self.batch, on_record=on_record, collect=False, forfeits=self.forfeits,
+                move_timeout=self.move_timeout)
         except RunnerError as error:
             raise TournamentError(str(error)) from None
 
@@ -355,13 +361,19 @@ def play_tournament(
     *,
     batch: int = 128,
     progress: Callable[[int, int, Sequence[Pairing]], None] | None = None,
+    stop_on_error: bool = False,
+    move_timeout: float | None = None,
 ) -> TournamentResult:
     """Play what is left of the tournament, storing and rating each game as it finishes.
 
-    `progress(done, total, pairings)` is called after each stored game.
+    An entrant that crashes, plays an illegal move or exceeds `move_timeout` seconds a move
+    loses that game by forfeit (stored with the reason) and the tournament goes on, unless
+    `stop_on_error`. `progress(done, total, pairings)` is called after each stored game.
     """
     check(game.spec, config)
-    state = _Play(store, game, entrants, config, rater, batch, progress)
+    if move_timeout is not None and move_timeout <= 0:
+        raise TournamentError(f"--move-timeout must be positive, got {move_timeout}")
+    state = _Play(store, game, entrants, config, rater, batch, progress, stop_on_error, move_timeout)
     start = time.perf_counter()
     if len(game.spec.sides) == 1:
         state.cooperative(plan(game.spec, entrants, config))

@@ -59,10 +59,10 @@ def test_leaderboard_json_and_csv(played: Path) -> None:
     assert code == 0 and [r["name"] for r in rows] == ["mcts:50", "mcts:5", "random"]
     assert rows[0] == {"rank": 1, "name": "mcts:50", "kind": "baseline", "algorithm": None, "mu": rows[0]["mu"],
                        "sigma": rows[0]["sigma"], "score": rows[0]["score"], "games": 8, "wins": 8, "draws": 0, "losses": 0,
-                       "exploitability": None, "per_capita": None}
+                       "forfeits": 0, "exploitability": None, "per_capita": None}
     assert round(rows[0]["mu"] - 3 * rows[0]["sigma"], 9) == round(rows[0]["score"], 9)
     code, out = invoke("leaderboard", "--run", str(played), "--csv")
-    assert out.splitlines()[0] == "rank,name,kind,algorithm,mu,sigma,score,games,wins,draws,losses,exploitability,per_capita"
+    assert out.splitlines()[0] == "rank,name,kind,algorithm,mu,sigma,score,games,wins,draws,losses,forfeits,exploitability,per_capita"
     assert out.splitlines()[3].startswith("3,random,baseline,,")
 
 

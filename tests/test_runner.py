@@ -128,7 +128,7 @@ class Crasher(Cheater):
 def test_illegal_move_names_the_entrant_seat_and_action() -> None:
     game = games.load("tic_tac_toe")
     cheat = Entrant("cheater", Cheater())
-    with pytest.raises(RunnerError, match=r"entrant 'cheater' played an illegal move: action=4 is not legal for seat='player_\d' in copy \d \(legal: \["):
+    with pytest.raises(RunnerError, match=r"entrant 'cheater' played an illegal move: action=4 is not legal for seat='player_\d' in copy \d"):
         play(game, (cheat, cheat), 2, seed=0)
 
 

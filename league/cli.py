@@ -19,9 +19,13 @@ import games
 from agents.base import LearnerError, PolicyError
 from games.base import GameError
 from league.entrants import EntrantError, resolve
+from league.export import ExportError, export_player, verify_export
+from league.play import PlayError, play_game
+from league.report import ReportError, write_report
 from league.leaderboard import standings
 from league.views import bradley_terry, nash_view
 from league.ratings import PayoffMatrix, RatingError, Rater, payoff_matrix
+from league.backends import BACKENDS, BackendError, make_backend
 from league.checkpoints import ResumeError
 from league.config import ConfigError, TrainConfig, load_config
 from league.matchmaking import MatchmakingError
@@ -39,7 +43,7 @@ DEFAULT_ENTRANTS = "random,mcts:25,mcts:100"
 # errors a user can cause: reported as one sentence, exit status 1
 USER_ERRORS: tuple[type[BaseException], ...] = (
     GameError, PolicyError, LearnerError, RunnerError, StoreError, RatingError, EntrantError, TournamentError,
-    ConfigError, ResumeError, MatchmakingError,
+    ConfigError, ResumeError, MatchmakingError, ExportError, ReportError, PlayError,
 )
 
 
@@ -120,6 +124,21 @@ def games_command(as_json: bool) -> None:
     ])
 
 
+def backend_options(command):
+    """--backend, --address, --workers, --working-dir: where the games are played."""
+    for option in reversed([
+        click.option("--backend", type=click.Choice(BACKENDS), default="local", show_default=True,
+                     help="Play in this process, a local process pool, or on a Ray cluster."),
+        click.option("--address", default=None, metavar="auto|HOST:PORT",
+                     help="Ray: an existing cluster (default: start a local Ray instance)."),
+        click.option("--workers", type=int, default=None, help="Parallel workers (default: the cores or cluster CPUs)."),
+        click.option("--working-dir", default=None, type=click.Path(exists=True, file_okay=False),
+                     help="Ray: ship this directory to the workers (for nodes without league installed)."),
+    ]):
+        command = option(command)
+    return command
+
+
 run_option = click.option("--run", "run_dir", default=DEFAULT_RUN, show_default=True, type=click.Path(file_okay=False),
                           help="The run directory (runs/<name>) holding league.db.")
 
@@ -152,10 +171,12 @@ def open_run(run_dir: str) -> Store:
 @click.option("--batch", default=128, show_default=True, type=int, help="Games played in lockstep.")
 @click.option("--anchor", "anchors", multiple=True, metavar="NAME=MU",
               help="Pin a player's rating (e.g. random=0) when the run is created; repeatable.")
+@backend_options
 @run_option
 def tournament_command(game: str | None, entrants: str | None, n_games: int, seed: int, fmt: str,
                        challengers: str | None, rounds: int, sprt: str | None, top: int | None, include: str | None,
                        move_timeout: float | None, stop_on_error: bool, batch: int, anchors: tuple[str, ...],
+                       backend: str, address: str | None, workers: int | None, working_dir: str | None,
                        run_dir: str) -> None:
     """Rank entrants by playing them against each other; results are stored as they finish.
 
@@ -170,6 +191,7 @@ def tournament_command(game: str | None, entrants: str | None, n_games: int, see
         league tournament --game tic_tac_toe --entrants random,mcts:10,mcts:50 --games 20 --run runs/ttt
         league tournament --format gauntlet --entrants mcts:200,random,mcts:25 --challengers mcts:200 --games 400 --sprt elo0=0,elo1=10
         league tournament --format swiss --top 32 --include baselines --run runs/c4
+        league tournament --backend ray --address auto --run runs/c4
     """
     # Everything is checked before a new run is created, so a bad command leaves no trace.
     existing = (Path(run_dir) / "league.db").exists()
@@ -194,8 +216,12 @@ def tournament_command(game: str | None, entrants: str | None, n_games: int, see
             store = Store.open(run_dir, create=True)
         if store.run_info() is None:
             store.init_run(_run_name(run_dir), loaded.ref, run_config)
-        result = _play_with_progress(store, loaded, roster, config, rater, batch,
-                                     stop_on_error=stop_on_error, move_timeout=move_timeout)
+        executor = make_backend(backend, workers=workers, address=address, working_dir=working_dir)
+        try:
+            result = _play_with_progress(store, loaded, roster, config, rater, batch, stop_on_error=stop_on_error,
+                                         move_timeout=move_timeout, backend=executor)
+        finally:
+            executor.close()
         click.echo(f"{config.format} on {loaded.ref}: {result.played} games played, {result.resumed} already stored, "
                    f"{result.total} in the schedule")
         if result.played:
@@ -605,6 +631,135 @@ def _payoff(store: Store) -> PayoffMatrix:
 
 def _nan_to_none(rows: list[list[float]]) -> list[list[float | None]]:
     return [[None if x != x else round(x, 6) for x in row] for row in rows]
+
+
+@cli.command("export")
+@click.option("--champion", is_flag=True, help="Export the top of the leaderboard among players that have weights.")
+@click.option("--player", default=None, help="Export this player of the run (a snapshot or a team).")
+@click.option("--out", default=None, type=click.Path(file_okay=False),
+              help="The directory to create; an existing one is refused unless --force.")
+@click.option("--force", is_flag=True, help="Replace an existing --out directory (only once the new export passed its check).")
+@click.option("--verify", "verify_dir", default=None, type=click.Path(file_okay=False),
+              help="Instead of exporting, check an export's models against the sha256 recorded in its manifest "
+                   "(and in the run, when it recorded them).")
+@click.option("--games", "n_games", default=16, show_default=True, type=int,
+              help="Games against uniform random played to record the observations the export is checked on.")
+@run_option
+def export_command(champion: bool, player: str | None, out: str | None, force: bool, verify_dir: str | None,
+                   n_games: int, run_dir: str) -> None:
+    """Export a player as ONNX models, one per seat, with a manifest, checked against the league.
+
+    Each model takes `obs` (batch, *obs_shape) and `action_mask` (batch, n_actions) and returns
+    the masked action probabilities and the greedy action, with flattening, normalisation and
+    the seat's agent id baked in, so it runs with onnxruntime alone. Before the directory is
+    put in place, onnxruntime must match the league's own policy within 1e-5 on observations
+    recorded from real games; otherwise nothing is written.
+
+    \b
+    Example:
+        league export --champion --out champion
+        league export --player mappo-003 --out exports/mappo-003 --force
+        league export --verify champion
+    """
+    if verify_dir is not None:
+        if champion or player is not None or out is not None:
+            raise click.UsageError("--verify checks an existing export; it takes no --champion, --player or --out")
+        store = Store.open(run_dir) if (Path(run_dir) / "league.db").exists() else None
+        try:
+            manifest = verify_export(verify_dir, store)
+        finally:
+            if store is not None:
+                store.close()
+        click.echo(f"{verify_dir}: {manifest['player']} ({manifest['game']['name']}, role {manifest['role']}), "
+                   f"{len(manifest['seats'])} models match their recorded sha256")
+        return
+    if champion == (player is not None):
+        raise click.UsageError("choose one of --champion and --player NAME")
+    if out is None:
+        raise click.UsageError("--out DIR is required: the directory the export is written to")
+    with open_run(run_dir) as store:
+        result = export_player(store, out, player=player, champion=champion, force=force, n_games=n_games)
+    click.echo(f"exported {result.player} (role {result.role}) to {result.out}: "
+               f"{', '.join(result.files.values())}, manifest.json")
+    click.echo(f"checked on {result.observations} recorded observations: onnxruntime matches torch within "
+               f"{result.max_abs_diff:.1e} (tolerance 1e-05), greedy actions {result.actions_agree}/{result.observations}")
+
+
+@cli.command("report")
+@click.option("--out", default="report.html", show_default=True, type=click.Path(dir_okay=False),
+              help="The HTML file to write (replaced if it exists).")
+@run_option
+def report_command(out: str, run_dir: str) -> None:
+    """Write one self-contained HTML report of the run that opens in a browser without a server.
+
+    Sections: the leaderboard, TrueSkill rating over time with sigma bands per learner, the
+    payoff matrix as a heat map, the Nash mixture of the pool, training curves (evaluation
+    win rates, exploitability, losses) and tournament results. Plots are inline SVG; the
+    page loads nothing from the network.
+
+    \b
+    Example:
+        league report --out report.html
+        league report --run runs/c4 --out runs/c4/report.html
+    """
+    with open_run(run_dir) as store:
+        result = write_report(store, out)
+    click.echo(f"wrote {result.out} ({result.plots} plots); open it in a browser")
+
+
+@cli.command("play")
+@click.option("--player", "opponent", required=True,
+              help="Your opponent: a player of the run with weights, or a baseline such as random or mcts:100.")
+@click.option("--game", default=None, help="connect_four, tic_tac_toe or kuhn_poker (default: the run's game, else connect_four).")
+@click.option("--first/--second", default=True, help="Move first (the default) or second.")
+@click.option("--seed", type=int, default=None, help="Seed of the game: the deal and the opponent's random choices (default: fresh).")
+@click.option("--name", default="human", show_default=True, help="Your name in the stored match.")
+@run_option
+def play_command(opponent: str, game: str | None, first: bool, seed: int | None, name: str, run_dir: str) -> None:
+    """Play a turn-based game in the terminal against a stored policy or a baseline.
+
+    The board is drawn before each of your moves; type a move's number (or its name, such
+    as bet); a bad move is asked again with the legal moves listed. The result is stored in
+    the run as a match of origin "evaluation" (not rated). End input (Ctrl-D) to give up;
+    nothing is stored then.
+
+    \b
+    Example:
+        league play --player mcts:100 --game connect_four
+        league play --player mappo-003 --second --run runs/c4
+        league play --player random --game kuhn_poker
+    """
+    import secrets
+
+    from agents.baselines import is_baseline_name
+    from league.play import check_playable
+
+    existing = (Path(run_dir) / "league.db").exists()
+    store = Store.open(run_dir) if existing or not is_baseline_name(opponent) else None
+    try:
+        info = store.run_info() if store is not None else None
+        loaded = games.load(game or (info["game"] if info else "connect_four"))
+        if info is not None:
+            store.check_game(loaded.ref)
+        check_playable(loaded.spec)  # a bad game or opponent is refused before a run is created
+        resolve([opponent], loaded.spec, store)
+        if store is None:
+            store = Store.open(run_dir, create=True)
+        if store.run_info() is None:
+            store.init_run(_run_name(run_dir), loaded.ref, {})
+
+        def ask(prompt: str) -> str:
+            try:
+                return click.prompt(prompt, default="", show_default=False, prompt_suffix=" ")
+            except click.Abort:
+                click.echo()
+                raise EOFError from None
+
+        play_game(store, loaded, opponent, ask=ask, say=click.echo, human_first=first, name=name,
+                  seed=seed if seed is not None else secrets.randbelow(2**31))
+    finally:
+        if store is not None:
+            store.close()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

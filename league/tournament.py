@@ -39,7 +39,7 @@ from typing import Callable, Iterator, Sequence
 from games.base import Game, GameSpec, derive_seed
 from league.ratings import Rater, Rating
 from league.results import rate_records
-from league.runner import Entrant, GameRecord, GameTask, RunnerError, run
+from league.runner import Entrant, GameRecord, GameTask, RunnerError
 from league.sprt import SPRT, Pentanomial, SPRTError, elo_interval
 from league.store import NewMatch, Store
 
@@ -185,9 +185,12 @@ class _Play:
 
     def __init__(self, store: Store, game: Game, entrants: Sequence[Entrant], config: TournamentConfig,
                  rater: Rater, batch: int, progress: Callable[[int, int, Sequence[Pairing]], None] | None,
-                 stop_on_error: bool = False, move_timeout: float | None = None):
+                 stop_on_error: bool = False, move_timeout: float | None = None, backend=None):
+        from league.backends import LocalBackend
+
         self.store, self.game, self.config, self.rater, self.batch = store, game, config, rater, batch
         self.forfeits, self.move_timeout = not stop_on_error, move_timeout
+        self.backend = backend or LocalBackend()
         self.spec = game.spec
         self.by_name = {e.name: e for e in entrants}
         self.test = config.test()
@@ -259,15 +262,27 @@ class _Play:
                             yield task
 
         owner = {base_of(p) // self.config.games: self.pairings[offset + p] for p in range(len(pairs))}
-        self._run(tasks(), lambda record: owner[record.index // self.config.games])
+        self._run(tasks(), lambda record: self.record(record, owner[record.index // self.config.games]))
         for pairing in (self.pairings[offset + p] for p in range(len(pairs))):
             if pairing.status == "running":
                 pairing.status = "done"
 
-    def _run(self, tasks, pairing_of: Callable[[GameRecord], Pairing | None]) -> None:
+    def _run(self, tasks, on_record: Callable[[GameRecord], None]) -> None:
+        from league.backends import EntrantSpec
+        from league.entrants import snapshot_paths
+
+        def spec_of(entrant: Entrant) -> EntrantSpec:
+            player = self.store.player(entrant.name)
+            if player is None or not player.weights_path:
+                return EntrantSpec(entrant.name)
+            weights, manifest = snapshot_paths(entrant.name)
+            blob = self.store.verify_file(weights, player.weights_sha256).read_bytes()
+            return EntrantSpec(entrant.name, blob, json.loads(
+                self.store.verify_file(manifest, player.meta["manifest_sha256"]).read_text()))
+
         try:
-            run(self.game, tasks, batch=self.batch, on_record=lambda r: self.record(r, pairing_of(r)), collect=False,
-                forfeits=self.forfeits, move_timeout=self.move_timeout)
+            self.backend.run(self.game, tasks, on_record=on_record, batch=self.batch, forfeits=self.forfeits,
+                             move_timeout=self.move_timeout, entrant_specs=spec_of)
         except RunnerError as error:
             raise TournamentError(str(error)) from None
 
@@ -323,12 +338,7 @@ class _Play:
             if self.progress is not None:
                 self.progress(self.resumed + self.played, self.total, [])
 
-        todo = [t for t in tasks if t.index not in self.stored]
-        try:
-            run(self.game, todo, batch=self.batch, on_record=on_record, collect=False, forfeits=self.forfeits,
-                move_timeout=self.move_timeout)
-        except RunnerError as error:
-            raise TournamentError(str(error)) from None
+        self._run([t for t in tasks if t.index not in self.stored], on_record)
 
 
 def _swiss_pairs(order: list[str], met: set[frozenset[str]]) -> list[tuple[str, str]]:
@@ -363,17 +373,19 @@ def play_tournament(
     progress: Callable[[int, int, Sequence[Pairing]], None] | None = None,
     stop_on_error: bool = False,
     move_timeout: float | None = None,
+    backend=None,
 ) -> TournamentResult:
     """Play what is left of the tournament, storing and rating each game as it finishes.
 
     An entrant that crashes, plays an illegal move or exceeds `move_timeout` seconds a move
     loses that game by forfeit (stored with the reason) and the tournament goes on, unless
     `stop_on_error`. `progress(done, total, pairings)` is called after each stored game.
+    `backend` (league.backends) plays the games elsewhere; the store is written here only.
     """
     check(game.spec, config)
     if move_timeout is not None and move_timeout <= 0:
         raise TournamentError(f"--move-timeout must be positive, got {move_timeout}")
-    state = _Play(store, game, entrants, config, rater, batch, progress, stop_on_error, move_timeout)
+    state = _Play(store, game, entrants, config, rater, batch, progress, stop_on_error, move_timeout, backend)
     start = time.perf_counter()
     if len(game.spec.sides) == 1:
         state.cooperative(plan(game.spec, entrants, config))

@@ -1,0 +1,296 @@
+"""Where games are played: in this process, in a local process pool, or on a Ray cluster.
+
+Every backend has the runner's shape: it takes a (possibly lazy) stream of games and calls
+`on_record` in the driver for each finished game, so the driver alone writes the store and
+the ratings and every result is committed once. Remote backends ship chunks of games as
+tasks; a worker rebuilds the game and the entrants (reference bots by name, snapshots from
+their safetensors bytes) and plays its chunk with the batched runner. Each game depends only
+on its seed and entrants, so a chunk played anywhere gives the same records as at home. A
+chunk whose worker dies is played again (Ray retries it; the process pool resubmits it) and
+its records are reported once, when it completes.
+
+Example:
+    >>> import games
+    >>> from league.entrants import resolve
+    >>> from league.runner import schedule
+    >>> game = games.load("tic_tac_toe")
+    >>> tasks = schedule(game.spec, resolve(["random", "mcts:5"], game.spec), 4, seed=1)
+    >>> seen = []
+    >>> make_backend("local").run(game, tasks, on_record=seen.append)
+    >>> sorted(r.index for r in seen)
+    [0, 1, 2, 3]
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from abc import ABC, abstractmethod
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from games.base import Game
+from league.runner import Entrant, GameRecord, GameTask, RunnerError, run, slot_members
+
+BACKENDS = ("local", "process", "ray")
+
+
+class BackendError(RuntimeError):
+    """A backend that cannot start or cannot play (no Ray, unreachable cluster, dead workers)."""
+
+
+@dataclass(frozen=True)
+class EntrantSpec:
+    """What a remote worker needs to rebuild an entrant: a baseline name, or snapshot weights."""
+
+    name: str
+    blob: bytes | None = None  # safetensors bytes of a snapshot
+    manifest: dict | None = None
+
+    def build(self, game: Game) -> Entrant:
+        if self.blob is None:
+            from agents.baselines import make_baseline
+
+            return Entrant(self.name, make_baseline(self.name, game.spec))
+        from agents.checkpoint import unpack
+        from agents.registry import load_policy
+
+        tensors, meta = unpack(self.blob, self.manifest or {})
+        return Entrant(self.name, load_policy(game.spec, tensors, meta))
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A game to play remotely: its index, seed and the entrant names per side (tuples for pick-up teams)."""
+
+    index: int
+    seed: int
+    lineup: tuple[str | tuple[str, ...], ...]
+
+
+def _spec_of(task: GameTask) -> TaskSpec:
+    names = tuple(tuple(e.name for e in slot) if isinstance(slot, tuple) else slot.name for slot in task.lineup)
+    return TaskSpec(task.index, task.seed, names)
+
+
+def play_chunk(game_ref: str, entrants: Sequence[EntrantSpec], tasks: Sequence[TaskSpec], batch: int,
+               forfeits: bool, move_timeout: float | None) -> list[GameRecord]:
+    """Play one chunk of games in this process (what a worker runs)."""
+    import games
+
+    game = games.load(game_ref)
+    built = {spec.name: spec.build(game) for spec in entrants}
+    jobs = [GameTask(t.index, t.seed, tuple(tuple(built[n] for n in slot) if isinstance(slot, tuple) else built[slot]
+                                            for slot in t.lineup)) for t in tasks]
+    return run(game, jobs, batch=batch, forfeits=forfeits, move_timeout=move_timeout)
+
+
+class Backend(ABC):
+    """Plays streams of games; `on_record` runs in the calling process for each finished game."""
+
+    name: str
+    workers: int
+
+    @abstractmethod
+    def run(self, game: Game, tasks: Iterable[GameTask], *, on_record: Callable[[GameRecord], None],
+            batch: int = 128, forfeits: bool = False, move_timeout: float | None = None,
+            entrant_specs: Callable[[Entrant], EntrantSpec] | None = None) -> None:
+        """Play every task (the stream may be lazy) and report each record once."""
+
+    def close(self) -> None:
+        """Release workers."""
+
+
+class LocalBackend(Backend):
+    """In this process: the batched runner itself."""
+
+    name = "local"
+    workers = 1
+
+    def run(self, game, tasks, *, on_record, batch=128, forfeits=False, move_timeout=None, entrant_specs=None):
+        run(game, tasks, batch=batch, on_record=on_record, collect=False, forfeits=forfeits, move_timeout=move_timeout)
+
+
+def _chunks(tasks: Iterable[GameTask], size: int) -> Iterator[list[GameTask]]:
+    iterator = iter(tasks)
+    while True:
+        chunk = list(itertools.islice(iterator, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+class _Distributed(Backend):
+    """Shared driver loop: keep `2 * workers` chunks in flight, report each completed chunk once."""
+
+    chunk_size = 32
+
+    def __init__(self, workers: int):
+        self.workers = max(1, int(workers))
+
+    @abstractmethod
+    def _submit(self, args: tuple) -> Any:
+        """Start play_chunk(*args) somewhere; returns a handle."""
+
+    @abstractmethod
+    def _wait(self, handles: list[Any]) -> tuple[list[Any], list[Any]]:
+        """(done, pending) once at least one handle is done."""
+
+    @abstractmethod
+    def _result(self, handle: Any) -> list[GameRecord]:
+        """The records of a done handle; raises BackendError on a failure that retries cannot fix."""
+
+    def run(self, game, tasks, *, on_record, batch=128, forfeits=False, move_timeout=None, entrant_specs=None):
+        specs: dict[str, EntrantSpec] = {}
+        per_chunk = max(1, min(batch, self.chunk_size))
+        stream = _chunks(tasks, per_chunk)
+        in_flight: dict[Any, list[GameTask]] = {}
+
+        def submit() -> bool:
+            chunk = next(stream, None)
+            if chunk is None:
+                return False
+            for task in chunk:
+                for side, slot in enumerate(task.lineup):
+                    for _, entrant in slot_members(game.spec, side, slot):
+                        if entrant.name not in specs:
+                            specs[entrant.name] = entrant_specs(entrant) if entrant_specs else EntrantSpec(entrant.name)
+            names = {e.name for t in chunk for side, slot in enumerate(t.lineup)
+                     for _, e in slot_members(game.spec, side, slot)}
+            handle = self._submit((game.ref, [specs[n] for n in sorted(names)], [_spec_of(t) for t in chunk],
+                                   len(chunk), forfeits, move_timeout))
+            in_flight[handle] = chunk
+            return True
+
+        while len(in_flight) < 2 * self.workers and submit():
+            pass
+        while in_flight:
+            done, _ = self._wait(list(in_flight))
+            for handle in done:
+                in_flight.pop(handle)
+                for record in self._result(handle):
+                    on_record(record)
+                # the stream is lazy (SPRT decisions made in on_record shape what comes next)
+                while len(in_flight) < 2 * self.workers and submit():
+                    pass
+
+
+class ProcessBackend(_Distributed):
+    """A pool of local processes, one per core by default."""
+
+    name = "process"
+
+    def __init__(self, workers: int | None = None):
+        super().__init__(workers or os.cpu_count() or 1)
+        import multiprocessing
+
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self._args: dict[Future, tuple] = {}
+
+    def _submit(self, args: tuple) -> Future:
+        future = self.pool.submit(play_chunk, *args)
+        self._args[future] = args
+        return future
+
+    def _wait(self, handles):
+        done, pending = wait(handles, return_when=FIRST_COMPLETED)
+        return list(done), list(pending)
+
+    def _result(self, handle: Future) -> list[GameRecord]:
+        args = self._args.pop(handle)
+        try:
+            return handle.result()
+        except RunnerError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a broken pool: replay the chunk here
+            if type(error).__name__ == "BrokenProcessPool":
+                return play_chunk(*args)
+            raise BackendError(f"a worker failed: {type(error).__name__}: {error}") from None
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
+class RayBackend(_Distributed):
+    """Chunks of games as Ray tasks on an existing cluster (`address`) or a local Ray instance."""
+
+    name = "ray"
+
+    def __init__(self, workers: int | None = None, address: str | None = None, working_dir: str | None = None):
+        ray = _import_ray()
+        if address and address != "auto":
+            _reachable(address)
+        if not ray.is_initialized():
+            runtime_env = {"working_dir": working_dir} if working_dir else None
+            try:
+                if address:
+                    ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
+                else:
+                    ray.init(num_cpus=workers or None, include_dashboard=False, log_to_driver=False,
+                             runtime_env=runtime_env)
+            except (ConnectionError, TimeoutError, RuntimeError, ValueError) as error:
+                first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                raise BackendError(f"cannot reach the Ray cluster at {address or 'a local instance'}: {first}") from None
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        super().__init__(workers or cpus)
+        self.ray = ray
+        self.task = ray.remote(max_retries=3, retry_exceptions=False)(play_chunk)
+
+    def _submit(self, args: tuple) -> Any:
+        return self.task.remote(*args)
+
+    def _wait(self, handles):
+        done, pending = self.ray.wait(handles, num_returns=1)
+        return done, pending
+
+    def _result(self, handle) -> list[GameRecord]:
+        try:
+            return self.ray.get(handle)
+        except self.ray.exceptions.RayTaskError as error:
+            cause = error.cause if hasattr(error, "cause") else error
+            if isinstance(cause, ModuleNotFoundError) or "No module named" in str(error):
+                raise BackendError("the Ray workers cannot import league: install it on every node, or pass "
+                                   "--working-dir . to ship this checkout with the job (Ray runtime_env working_dir)") from None
+            if isinstance(cause, RunnerError):
+                raise cause from None
+            raise BackendError(f"a Ray worker failed: {str(cause).strip().splitlines()[-1]}") from None
+        except self.ray.exceptions.WorkerCrashedError:
+            raise BackendError("a Ray worker crashed more often than its retries allow; finished games are kept") from None
+
+    def close(self) -> None:
+        pass  # leave the Ray instance to the session: it may serve several commands
+
+
+def _reachable(address: str, timeout: float = 3.0) -> None:
+    """Fail fast on an address nobody answers: Ray itself would wait minutes before giving up."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
+            return
+    except ValueError:
+        raise BackendError(f"cannot read the Ray address {address!r}; write HOST:PORT or auto") from None
+    except OSError as error:
+        raise BackendError(f"cannot reach the Ray cluster at {address}: {error.strerror or error}") from None
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise BackendError("the ray backend needs Ray: pip install -e '.[ray]'") from None
+    return ray
+
+
+def make_backend(name: str, *, workers: int | None = None, address: str | None = None,
+                 working_dir: str | None = None) -> Backend:
+    """The backend called `name`: local (default), process (a local pool) or ray."""
+    if name == "local":
+        return LocalBackend()
+    if name == "process":
+        return ProcessBackend(workers)
+    if name == "ray":
+        return RayBackend(workers, address, working_dir)
+    raise BackendError(f"unknown backend {name!r}; backends: {', '.join(BACKENDS)}")

@@ -86,11 +86,57 @@ def play_chunk(game_ref: str, entrants: Sequence[EntrantSpec], tasks: Sequence[T
     return run(game, jobs, batch=batch, forfeits=forfeits, move_timeout=move_timeout)
 
 
+@dataclass(frozen=True)
+class LearnerSpec:
+    """A learner's current policy for remote rollouts: its weights and how much it explores."""
+
+    name: str
+    blob: bytes
+    manifest: dict
+    epsilon: float | None = None  # epsilon-greedy learners: the schedule's current value
+
+
+def rollout_chunk(game_ref: str, learners: Sequence[LearnerSpec], others: Sequence[EntrantSpec],
+                  tasks: Sequence[TaskSpec], batch: int, with_state: bool) -> tuple[list[GameRecord], list]:
+    """Play training games remotely; returns the records and every step, with policies named instead
+    of referenced (the driver maps the names back to its own learners' policies)."""
+    import games
+    from agents.checkpoint import unpack
+    from agents.registry import load_policy
+
+    game = games.load(game_ref)
+    built: dict[str, Entrant] = {spec.name: spec.build(game) for spec in others}
+    for spec in learners:
+        tensors, meta = unpack(spec.blob, spec.manifest)
+        policy = load_policy(game.spec, tensors, meta)
+        if spec.epsilon is not None and hasattr(policy, "epsilon"):
+            value = float(spec.epsilon)
+            policy.epsilon = lambda value=value: value
+        built[spec.name] = Entrant(spec.name, policy, explore=True)
+    names = {id(e.policy): name for name, e in built.items()}
+    steps = []
+
+    def keep(step) -> None:
+        from dataclasses import replace
+
+        steps.append(replace(step, policies=tuple(names.get(id(p), "(idle)") for p in step.policies)))
+
+    jobs = [GameTask(t.index, t.seed, tuple(tuple(built[n] for n in slot) if isinstance(slot, tuple) else built[slot]
+                                            for slot in t.lineup)) for t in tasks]
+    records = run(game, jobs, batch=batch, on_step=keep, with_state=with_state)
+    return records, steps
+
+
 class Backend(ABC):
     """Plays streams of games; `on_record` runs in the calling process for each finished game."""
 
     name: str
     workers: int
+
+    def rollouts(self, game: Game, learners: Sequence[LearnerSpec], others: Sequence[EntrantSpec],
+                 chunks: Sequence[Sequence[TaskSpec]], batch: int, with_state: bool) -> list[tuple[list, list]]:
+        """Training games, chunk by chunk (results in chunk order)."""
+        return [rollout_chunk(game.ref, learners, others, chunk, batch, with_state) for chunk in chunks]
 
     @abstractmethod
     def run(self, game: Game, tasks: Iterable[GameTask], *, on_record: Callable[[GameRecord], None],
@@ -188,24 +234,28 @@ class ProcessBackend(_Distributed):
         self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
         self._args: dict[Future, tuple] = {}
 
-    def _submit(self, args: tuple) -> Future:
-        future = self.pool.submit(play_chunk, *args)
-        self._args[future] = args
+    def _submit(self, args: tuple, fn=play_chunk) -> Future:
+        future = self.pool.submit(fn, *args)
+        self._args[future] = (fn, args)
         return future
+
+    def rollouts(self, game, learners, others, chunks, batch, with_state):
+        futures = [self._submit((game.ref, learners, others, chunk, batch, with_state), rollout_chunk) for chunk in chunks]
+        return [self._result(f) for f in futures]
 
     def _wait(self, handles):
         done, pending = wait(handles, return_when=FIRST_COMPLETED)
         return list(done), list(pending)
 
-    def _result(self, handle: Future) -> list[GameRecord]:
-        args = self._args.pop(handle)
+    def _result(self, handle: Future):
+        fn, args = self._args.pop(handle)
         try:
             return handle.result()
         except RunnerError:
             raise
         except Exception as error:  # noqa: BLE001 - a broken pool: replay the chunk here
             if type(error).__name__ == "BrokenProcessPool":
-                return play_chunk(*args)
+                return fn(*args)
             raise BackendError(f"a worker failed: {type(error).__name__}: {error}") from None
 
     def close(self) -> None:
@@ -236,6 +286,14 @@ class RayBackend(_Distributed):
         super().__init__(workers or cpus)
         self.ray = ray
         self.task = ray.remote(max_retries=3, retry_exceptions=False)(play_chunk)
+        self.rollout_task = ray.remote(max_retries=3, retry_exceptions=False)(rollout_chunk)
+
+    def rollouts(self, game, learners, others, chunks, batch, with_state):
+        # the weights go to the object store once and every task reads them by reference
+        shared_learners, shared_others = self.ray.put(list(learners)), self.ray.put(list(others))
+        handles = [self.rollout_task.remote(game.ref, shared_learners, shared_others, chunk, batch, with_state)
+                   for chunk in chunks]
+        return [self._result(h) for h in handles]
 
     def _submit(self, args: tuple) -> Any:
         return self.task.remote(*args)
@@ -244,7 +302,7 @@ class RayBackend(_Distributed):
         done, pending = self.ray.wait(handles, num_returns=1)
         return done, pending
 
-    def _result(self, handle) -> list[GameRecord]:
+    def _result(self, handle):
         try:
             return self.ray.get(handle)
         except self.ray.exceptions.RayTaskError as error:

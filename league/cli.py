@@ -380,9 +380,11 @@ DEFAULT_TRAIN = {
 @click.option("--steps", type=int, default=None, help="Env steps each learner trains for (a total: resuming continues to it).")
 @click.option("--seed", type=int, default=None, help="Seed of the run.")
 @click.option("--batch-games", type=int, default=None, help="Game copies stepped in lockstep.")
+@backend_options
 @run_option
 def train_command(config_path: str | None, game: str | None, algos: tuple[str, ...], steps: int | None,
-                  seed: int | None, batch_games: int | None, run_dir: str) -> None:
+                  seed: int | None, batch_games: int | None, backend: str, address: str | None, workers: int | None,
+                  working_dir: str | None, run_dir: str) -> None:
     """Train a self-play league: learners, their snapshots, PFSP matchmaking, TrueSkill ratings.
 
     With no arguments, trains a small connect-four league (MAPPO and IQL) for about two
@@ -395,6 +397,7 @@ def train_command(config_path: str | None, game: str | None, algos: tuple[str, .
         league train --game tic_tac_toe --algo iql --steps 200000 --run runs/ttt-iql
         league train --game simple_tag --algo qmix:predator --algo mappo:prey --run runs/tag
         league train --config runs/examples/connect_four.toml --run runs/c4
+        league train --backend ray --workers 2 --run runs/c4-ray
     """
     overrides = {"game": game, "steps": steps, "seed": seed, "batch_games": batch_games, "algos": list(algos)}
     existing = (Path(run_dir) / "league.db").exists()
@@ -426,7 +429,8 @@ def train_command(config_path: str | None, game: str | None, algos: tuple[str, .
         if store.run_info() is None:
             store.init_run(_run_name(run_dir), loaded.ref, {"train": config.to_toml(), "ratings": config.ratings})
         store.write_file("config.toml", config.to_toml().encode())
-        league_ = League(store, loaded, config, on_event=_event_printer())
+        executor = make_backend(backend, workers=workers, address=address, working_dir=working_dir)
+        league_ = League(store, loaded, config, on_event=_event_printer(), backend=executor)
         resumed = league_.resume()
         if resumed:
             click.echo(f"resuming {run_dir} at round {league_.round}", err=True)

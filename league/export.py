@@ -1,24 +1,21 @@
 """Export a stored player as ONNX models that run without this project: one model per seat.
 
-`export_player` writes, into a new directory:
-
-    manifest.json        game and version, role, seats, observation encoding, action meanings,
-                         rating at export, source snapshot sha256, project version, check figures
-    <seat>.onnx          one model per seat the player fills (a connect-four player: player_0.onnx
-                         and player_1.onnx; a VDN/QMIX team on simple_spread: agent_0..agent_2)
+`export_player` writes a new directory: `manifest.json` (game and version, role, seats,
+observation encoding, action meanings, rating at export, source snapshot sha256, project
+version, check figures) and one `<seat>.onnx` per seat the player fills (a connect-four
+player: player_0 and player_1; a VDN/QMIX team on simple_spread: agent_0 to agent_2).
 
 Each model takes `obs` (batch, *obs_shape) float32 in the game's own encoding and
-`action_mask` (batch, n_actions) float32 (nonzero = legal), and returns `probabilities`
-(batch, n_actions), the masked distribution of the policy's evaluation behaviour (one-hot for
-greedy Q-learners), and `action` (batch,) int64, the most probable legal action. Flattening,
-LayerNorm and the seat's one-hot agent id are baked into the graph, so one file per seat
-needs no seat input. Continuous seats (MADDPG) take `obs` only and return `action`.
+`action_mask` (batch, n_actions) float32 (nonzero = legal), and returns `probabilities`, the
+masked distribution of the policy's evaluation behaviour (one-hot for greedy Q-learners),
+and `action` (batch,) int64, the most probable legal action. Flattening, LayerNorm and the
+seat's one-hot id are in the graph, so no seat input is needed. Continuous seats (MADDPG)
+take `obs` only and return `action`.
 
-Before anything is written in place, the export checks itself: it plays games with the
-runner, records the observations the player really sees, and requires onnxruntime to match
-the league's own policy within `TOLERANCE` and to pick the same greedy actions; otherwise
-it raises ExportError and leaves nothing behind. `verify_export` refuses a directory whose
-models no longer match the sha256 recorded in its manifest (and in the run, when given).
+The export checks itself before anything is put in place: it records the observations the
+player sees in real games and requires onnxruntime to match the league's own policy within
+`TOLERANCE` with the same greedy actions, else ExportError and nothing is left behind.
+`verify_export` refuses models that no longer match the sha256 recorded at export.
 
 Example:
     >>> import tempfile
@@ -44,7 +41,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -55,7 +52,7 @@ from agents.base import Policy
 from agents.baselines import RandomPolicy
 from agents.maddpg import MADDPGPolicy
 from agents.mappo import MAPPOPolicy, Net
-from agents.nets import CategoricalPolicy, QPolicy, SeatQNetworks, legal_or_all, masked_log_probs, squash_to_box
+from agents.nets import CategoricalPolicy, QPolicy, legal_or_all, masked_log_probs, squash_to_box
 from games.base import Box, GameSpec, derive_seed
 from league.entrants import EntrantError, load_snapshot
 from league.leaderboard import standings
@@ -68,6 +65,7 @@ MANIFEST = "manifest.json"
 TOLERANCE = 1e-5  # max |onnxruntime - torch| on any probability (or continuous action entry)
 OPSET = 17
 MAX_ROWS = 512  # recorded observations kept per seat for the check
+ENGINES = {"openspiel": "open_spiel", "pettingzoo": "pettingzoo", "vmas": "vmas"}  # backend -> package
 
 
 class ExportError(ValueError):
@@ -106,7 +104,6 @@ ENCODINGS: dict[str, str] = {
         "PettingZoo connect_four_v3 observation['observation'] as float32, (6, 7, 2): plane 0 = the acting "
         "player's pieces, plane 1 = the opponent's; row 0 is the TOP row; column c is action c."),
 }
-MPE_ACTIONS = ["no_action", "move_left", "move_right", "move_down", "move_up"]
 
 
 def describe_observation(spec: GameSpec, seat: str) -> str:
@@ -120,38 +117,30 @@ def describe_observation(spec: GameSpec, seat: str) -> str:
 
 
 def action_meanings(spec: GameSpec, seat: str) -> list[str] | None:
-    """Names of the actions where the game names them (OpenSpiel action_to_string, mpe2's docs)."""
+    """Names of the actions where the game names them (OpenSpiel's action_to_string, mpe2's docs)."""
     n = spec.seat(seat).n_actions
     if spec.name in ("connect_four", "connect_four_pz"):
         return [f"drop a piece in column {a}" for a in range(n)]
-    if spec.backend == "openspiel" and n:
-        import pyspiel
+    if spec.source.startswith("mpe2.") and n == 5:
+        return ["no_action", "move_left", "move_right", "move_down", "move_up"]
+    if spec.backend != "openspiel" or not n:
+        return None
+    import pyspiel
 
-        state = pyspiel.load_game(spec.source).new_initial_state()
-        player = spec.seat_names.index(seat)
-        while not state.is_terminal() and state.current_player() != player:  # reach a turn of this seat
+    state, player = pyspiel.load_game(spec.source).new_initial_state(), spec.seat_names.index(seat)
+    try:
+        for _ in range(spec.max_steps + 100):  # walk to a turn of this seat: some games name actions per turn
+            if state.is_terminal() or state.is_simultaneous_node() or state.current_player() == player:
+                break
             state.apply_action(state.chance_outcomes()[0][0] if state.is_chance_node() else state.legal_actions()[0])
-        try:
-            return [state.action_to_string(player, a) for a in range(n)]
-        except pyspiel.SpielError:
-            return None
-    if spec.source.startswith("mpe2.") and n == len(MPE_ACTIONS):
-        return list(MPE_ACTIONS)
-    return None
+        return [state.action_to_string(player, a) for a in range(n)]
+    except pyspiel.SpielError:
+        return None
 
 
-def engine_version(spec: GameSpec) -> dict[str, str]:
-    package = {"openspiel": "open_spiel", "pettingzoo": "pettingzoo", "vmas": "vmas"}[spec.backend]
+def version_of(package: str) -> str:
     try:
-        version = importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        version = "unknown"
-    return {"engine": package, "engine_version": version}
-
-
-def project_version() -> str:
-    try:
-        return importlib.metadata.version("league")
+        return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
 
@@ -165,13 +154,18 @@ def _one_hot(x: torch.Tensor, code: torch.Tensor, image: bool = False) -> torch.
     return torch.ones_like(x[:, :1]) * code.view(1, -1)  # (b, ids)
 
 
+def _id_code(n_ids: int, index: int) -> torch.Tensor:
+    """The one-hot id (n_ids,) of a seat; empty when the network takes no id."""
+    return torch.eye(max(n_ids, 1))[index][:n_ids].clone()
+
+
 class _MAPPOScores(nn.Module):
     """MAPPO's actor `Net` for one seat: its forward pass with the seat id fixed (dynamic batch)."""
 
     def __init__(self, net: Net, index: int):
         super().__init__()
         self.net = net
-        self.register_buffer("code", torch.eye(max(net.n_ids, 1))[index][: net.n_ids].clone())
+        self.register_buffer("code", _id_code(net.n_ids, index))
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         net = self.net
@@ -184,32 +178,20 @@ class _MAPPOScores(nn.Module):
         return net.head(net.norm(h))  # (b, A) logits
 
 
-class _QScores(nn.Module):
-    """One seat's Q-values from parameter-shared `SeatQNetworks` (its group's MLP, its one-hot id)."""
+class _Flat(nn.Module):
+    """A module on flat observations with the seat's one-hot id appended when `code` has entries
+    (a SeatQNetworks group MLP); MADDPG actors and CategoricalPolicy models take no id."""
 
-    def __init__(self, net: SeatQNetworks, position: int):
+    def __init__(self, module: nn.Module, code: torch.Tensor | None = None):
         super().__init__()
-        group = net.group_of[position]
-        self.mlp = net.nets[group]
-        n_ids = net.n_ids[group]
-        self.register_buffer("code", torch.eye(max(n_ids, 1))[net.id_of[position]][:n_ids].clone())
+        self.module = module
+        self.register_buffer("code", torch.zeros(0) if code is None else code)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         x = obs.flatten(1)  # (b, obs)
         if self.code.numel():
             x = torch.cat([x, _one_hot(x, self.code)], dim=1)  # (b, obs + ids)
-        return self.mlp(x)  # (b, A)
-
-
-class _Flat(nn.Module):
-    """A module on flat observations (MADDPG actors, CategoricalPolicy models)."""
-
-    def __init__(self, module: nn.Module):
-        super().__init__()
-        self.module = module
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.module(obs.flatten(1))
+        return self.module(x)  # (b, A)
 
 
 class SeatModel(nn.Module):
@@ -255,7 +237,9 @@ def seat_model(policy: Policy, spec: GameSpec, seat: str) -> tuple[nn.Module, st
     if isinstance(policy, MAPPOPolicy):
         scores, softmax, plays = _MAPPOScores(policy.actor, policy.seats.index(seat)), True, policy.greedy
     elif isinstance(policy, QPolicy):
-        scores, softmax, plays = _QScores(policy.net, policy.positions[seat]), False, True
+        net, position = policy.net, policy.positions[seat]
+        group = net.group_of[position]
+        scores, softmax, plays = _Flat(net.nets[group], _id_code(net.n_ids[group], net.id_of[position])), False, True
     elif isinstance(policy, MADDPGPolicy):
         scores, softmax, plays = _Flat(policy.actors[seat]), False, True
     elif isinstance(policy, CategoricalPolicy):
@@ -411,25 +395,24 @@ def export_player(store: Store, out: str | Path, *, player: str | None = None, c
         seat_info[seat] = _seat_entry(spec, seat, file, blob, plays, len(obs), seat_diff)
     manifest = _manifest(store, spec, info["game"], record, role, seat_info, diff, agree, total)
     _write_atomically(out, blobs, manifest, force=force)
-    store.write_file(f"exports/{sanitize_name(name)}.json", _dump(manifest))
+    store.write_file(f"exports/{sanitize_name(name)}.json", (json.dumps(manifest, indent=2) + "\n").encode())
     return ExportResult(out, name, role, files, total, diff, agree)
 
 
+PLAYS = {"greedy": "the `action` output (the most probable legal action)",
+         "sample": "a sample from `probabilities` (the `action` output is its mode)", "continuous": "the `action` output"}
+
+
 def _seat_entry(spec: GameSpec, seat: str, file: str, blob: bytes, plays: str, rows: int, diff: float) -> dict:
-    seat_spec = spec.seat(seat)
-    continuous = isinstance(seat_spec.action, Box)
+    s = spec.seat(seat)
+    box = isinstance(s.action, Box)
     return {
         "file": file, "sha256": hashlib.sha256(blob).hexdigest(), "side": spec.sides[spec.side_of(seat)].name,
-        "obs_shape": list(seat_spec.obs_shape), "n_actions": seat_spec.n_actions,
-        "inputs": {"obs": ["batch", *seat_spec.obs_shape], **({} if continuous else {"action_mask": ["batch", seat_spec.n_actions]})},
-        "outputs": ({"action": ["batch", *seat_spec.action.shape]} if continuous else
-                    {"probabilities": ["batch", seat_spec.n_actions], "action": ["batch"]}),
-        "league_plays": {"greedy": "the `action` output (the most probable legal action)",
-                         "sample": "a sample from `probabilities` (the `action` output is its mode)",
-                         "continuous": "the `action` output"}[plays],
-        "observation": describe_observation(spec, seat),
-        "actions": action_meanings(spec, seat),
-        "check": {"observations": rows, "max_abs_diff": diff},
+        "inputs": {"obs": ["batch", *s.obs_shape], **({} if box else {"action_mask": ["batch", s.n_actions]})},
+        "outputs": {"action": ["batch", *s.action.shape]} if box else {"probabilities": ["batch", s.n_actions],
+                                                                       "action": ["batch"]},
+        "league_plays": PLAYS[plays], "observation": describe_observation(spec, seat),
+        "actions": action_meanings(spec, seat), "check": {"observations": rows, "max_abs_diff": diff},
     }
 
 
@@ -439,9 +422,10 @@ def _manifest(store: Store, spec: GameSpec, ref: str, record, role: str, seats: 
     rank = next((s.rank for s in standings(store) if s.name == record.name), None)
     return {
         "format": FORMAT,
-        "project": {"name": "league", "version": project_version()},
+        "project": {"name": "league", "version": version_of("league")},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "game": {"name": spec.name, "ref": ref, "backend": spec.backend, "source": spec.source, **engine_version(spec),
+        "game": {"name": spec.name, "ref": ref, "backend": spec.backend, "source": spec.source,
+                 "engine": ENGINES[spec.backend], "engine_version": version_of(ENGINES[spec.backend]),
                  "kind": spec.kind, "turn_based": spec.turn_based},
         "player": record.name, "algorithm": record.algorithm, "role": role,
         "sides": [side.name for side in spec.sides_for_role(role)],
@@ -457,10 +441,6 @@ def _manifest(store: Store, spec: GameSpec, ref: str, record, role: str, seats: 
     }
 
 
-def _dump(manifest: dict) -> bytes:
-    return (json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode()
-
-
 def _write_atomically(out: Path, blobs: dict[str, bytes], manifest: dict, *, force: bool) -> None:
     """Write into a hidden sibling directory, then rename it into place (replacing `out` under --force)."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -470,7 +450,7 @@ def _write_atomically(out: Path, blobs: dict[str, bytes], manifest: dict, *, for
         tmp.mkdir()
         for file, blob in blobs.items():
             (tmp / file).write_bytes(blob)
-        (tmp / MANIFEST).write_bytes(_dump(manifest))
+        (tmp / MANIFEST).write_bytes((json.dumps(manifest, indent=2) + "\n").encode())
         if out.exists():
             if not force:
                 raise ExportError(f"{out} already exists; choose another --out or pass --force to replace it.")
@@ -502,13 +482,13 @@ def verify_export(directory: str | Path, store: Store | None = None) -> dict[str
         if (store.run_dir / relative).is_file():
             recorded = json.loads((store.run_dir / relative).read_text()).get("seats", {})
     for seat, entry in manifest["seats"].items():
-        name = str(entry.get("file", ""))
+        name = str(entry.get("file", "")) if isinstance(entry, dict) else ""
         if sanitize_name(name) != name or not name.endswith(".onnx"):
             raise ExportError(f"{path} names an unsafe model file {name!r}.")
         file = directory / name
-        if not file.is_file():
+        digest = hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else None
+        if digest is None:
             raise ExportError(f"{file} is missing.")
-        digest = hashlib.sha256(file.read_bytes()).hexdigest()
         if digest != entry.get("sha256"):
             raise ExportError(f"{file} does not match the sha256 recorded in its manifest: its weights were changed "
                               f"or corrupted, so the league refuses it.")
@@ -517,5 +497,3 @@ def verify_export(directory: str | Path, store: Store | None = None) -> dict[str
                               f"league refuses it.")
     return manifest
 
-
-__all__: Sequence[str] = ["ExportError", "ExportResult", "find_champion", "export_player", "verify_export", "FORMAT"]

@@ -265,6 +265,7 @@ def nash_section(matrix) -> tuple[str, int]:
     if matrix is None or len(matrix.names) < 2:
         return _empty("The Nash mixture needs a payoff matrix of at least two players."), 0
     weights, value = zero_sum_nash(symmetric_payoff(matrix.score))
+    value = 0.0 if abs(value) < 5e-4 else value  # no "-0.000"
     svg = bar_chart(matrix.names, weights.tolist(), title="Nash mixture")
     support = ", ".join(f"{n} {w:.3f}" for n, w in zip(matrix.names, weights) if w > 1e-6)
     caption = (f"Maximin mixture of the zero-sum game 2 * score - 1 (unplayed pairs count as even); value {value:+.3f}. "

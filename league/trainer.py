@@ -6,6 +6,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ class League:
     """
 
     def __init__(self, store: Store, game: Game, config: "TrainConfig", *,
-                 on_event: Callable[[Event], None] | None = None):
+                 on_event: Callable[[Event], None] | None = None, backend=None):
         from agents.registry import make_learner
         from league.entrants import SnapshotCache, resolve
         from league.matchmaking import Mix, PayoffTable
@@ -94,7 +95,8 @@ class League:
         self.recent: dict[str, dict[str, int]] = {name: {} for name in self.learners}
         self.snapshots: list[str] = []
         self.latest_eval: dict[str, dict[str, float]] = {name: {} for name in self.learners}
-        self.env = game.make(config.batch_games, seed=config.seed)
+        self.backend = backend if backend is not None and backend.name != "local" else None
+        self.env = game.make(config.batch_games, seed=config.seed) if self.backend is None else None
         self.stop_requested = False
         self.steps_per_second = 0.0
 
@@ -231,10 +233,66 @@ class League:
                     counts[name][key] += 1
 
         needs_state = any(getattr(l, "needs_state", False) for l in self.learners.values())
-        records = run(self.game, tasks, env=self.env, on_step=observe, with_state=needs_state)
+        if self.backend is None:
+            records = run(self.game, tasks, env=self.env, on_step=observe, with_state=needs_state)
+        else:
+            records = self._play_remote(tasks, observe, needs_state)
         self.games += len(tasks)
         metrics = {n: {k: sums[n][k] / counts[n][k] for k in sums[n]} for n in self.learners}
         return records, metrics
+
+    def _play_remote(self, tasks: list[GameTask], observe: Callable[[StepBatch], None],
+                     needs_state: bool) -> list[GameRecord]:
+        """Rollouts on the backend's workers with this round's weights; learning stays here.
+
+        Each worker gets a contiguous share of the round's games, the learners' current
+        policies (weights sent once per round) and the frozen opponents; the steps it played
+        come back and are fed to the learners chunk by chunk, as if played here. The policies
+        are those of the round's start, so on-policy learners see slightly older data than
+        in a local run.
+        """
+        from dataclasses import replace
+
+        from agents.checkpoint import pack
+        from league.backends import EntrantSpec, LearnerSpec, _spec_of
+        from league.entrants import snapshot_paths
+
+        learners = []
+        for name, learner in self.learners.items():
+            tensors, meta = learner.policy_state()
+            blob, manifest = pack(tensors, {**meta, "game": self.spec.name, "algorithm": learner.algorithm,
+                                            "role": learner.role})
+            epsilon = getattr(learner, "epsilon", None)
+            epsilon = epsilon() if callable(epsilon) else epsilon
+            learners.append(LearnerSpec(name, blob, manifest, float(epsilon) if epsilon is not None else None))
+        others = {}
+        for task in tasks:
+            for slot in task.lineup:
+                for entrant in (slot if isinstance(slot, tuple) else (slot,)):
+                    if entrant.name in self.learners or entrant.name in others:
+                        continue
+                    player = self.store.player(entrant.name)
+                    if player is not None and player.weights_path:
+                        weights, manifest_path = snapshot_paths(entrant.name)
+                        others[entrant.name] = EntrantSpec(
+                            entrant.name, self.store.verify_file(weights, player.weights_sha256).read_bytes(),
+                            json.loads(self.store.verify_file(manifest_path, player.meta["manifest_sha256"]).read_text()))
+                    else:
+                        others[entrant.name] = EntrantSpec(entrant.name)
+        shares = max(1, min(self.backend.workers, len(tasks)))
+        size = -(-len(tasks) // shares)
+        chunks = [[_spec_of(t) for t in tasks[k:k + size]] for k in range(0, len(tasks), size)]
+        per_worker = max(1, self.config.batch_games // shares)
+        results = self.backend.rollouts(self.game, learners, list(others.values()), chunks, per_worker, needs_state)
+        mine = {name: self.entrants[name].policy for name in self.learners}
+        strangers: dict[str, object] = {}
+        records = []
+        for chunk_records, steps in results:
+            for step in steps:
+                policies = tuple(mine.get(n) or strangers.setdefault(n, object()) for n in step.policies)
+                observe(replace(step, policies=policies))
+            records += chunk_records
+        return sorted(records, key=lambda r: r.index)
 
     def _competitive_tasks(self, active: list[str]) -> list[GameTask]:
         tasks = []

@@ -123,3 +123,54 @@ def test_unreachable_cluster_is_one_sentence() -> None:
         make_backend("ray", address="127.0.0.1:9")
     with pytest.raises(BackendError, match="unknown backend 'spark'"):
         make_backend("spark")
+
+
+def _pids(name: bytes) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if name in f.read():
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds Ray workers through /proc")
+def test_training_on_ray_survives_a_killed_rollout_worker(ray_backend, tmp_path: Path) -> None:
+    from collections import Counter
+
+    from league.config import TrainConfig
+    from league.trainer import League
+
+    config = TrainConfig.from_mapping({
+        "game": "tic_tac_toe", "steps": 500, "batch_games": 16, "round_games": 32, "checkpoint_every": 100000,
+        "learners": [{"algo": "iql", "config": {"learning_starts": 100}}, {"algo": "mappo"}],
+        "snapshots": {"min_steps": 200, "max_steps": 200, "eval_games": 4},
+        "evaluation": {"every": 100000, "opponents": ["random"], "games": 4},
+    })
+    killed = []
+
+    def assassin() -> None:
+        deadline = time.time() + 90
+        while time.time() < deadline and not killed:
+            pids = _pids(b"ray::rollout_chunk")
+            if pids:
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=assassin)
+    thread.start()
+    with Store.open(tmp_path / "run", create=True) as store:
+        league = League(store, games.load("tic_tac_toe"), config, backend=ray_backend)
+        league.run()
+        thread.join()
+        training = store.matches(origin="training")
+        indices = Counter(m.game_index for m in training)
+        assert killed, "no rollout worker was found to kill"
+        assert len(training) == league.round * 32 and max(indices.values()) == 1  # nothing lost, nothing twice
+        assert all(league.steps[n] >= 500 for n in league.learners)
+        assert any(p.kind == "snapshot" for p in store.players())

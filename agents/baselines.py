@@ -1,7 +1,8 @@
 """Reference players nobody here trained: uniform random, OpenSpiel's MCTS, scripted heuristics.
 
 Baselines are addressed by name: "random" (every game), "action:K" (always action K where
-legal: pure strategies), "mcts:N" (OpenSpiel's C++ MCTS bot
+legal: pure strategies), "alphabeta" (a perfect player by whole-tree alpha-beta, for small
+games such as tic-tac-toe), "mcts:N" (OpenSpiel's C++ MCTS bot
 with N simulations and random rollouts, for perfect-information turn-based OpenSpiel
 games), "scripted" (particle worlds: chasers run at the nearest prey, prey runs from the
 nearest chaser; spreaders each head for their nearest landmark).
@@ -26,7 +27,7 @@ import numpy as np
 from agents.base import PolicyError
 from games.base import Discrete, GameSpec, derive_seed, sample_masked, uniforms
 
-BASELINES = ("random", "mcts:N", "scripted", "action:K")
+BASELINES = ("random", "mcts:N", "alphabeta", "scripted", "action:K")
 
 
 class RandomPolicy:
@@ -83,6 +84,62 @@ class FixedActionPolicy:
 
     def act(self, obs, mask, *, seat, keys, explore=False, engine_states=None) -> np.ndarray:
         return self.probabilities(obs, mask, seat=seat).argmax(1).astype(np.int64)
+
+
+class AlphaBetaPolicy:
+    """A perfect player for small games: full-depth alpha-beta (OpenSpiel's), uniform among the
+    moves with the best game-theoretic value, so repeated games are not all the same game."""
+
+    needs_engine_states = True
+    MAX_LENGTH = 16  # whole-tree search: tic-tac-toe yes, connect four no
+
+    def __init__(self, spec: GameSpec):
+        self.spec = spec
+        self._game = None
+        self._values: dict[str, float] = {}
+
+    def unsupported(self, spec: GameSpec, seats: Sequence[str]) -> str | None:
+        import pyspiel
+
+        if spec.backend != "openspiel" or not spec.turn_based:
+            return f"alphabeta plays turn-based OpenSpiel games only, and {spec.name} is not one"
+        game = pyspiel.load_game(spec.source)
+        info = game.get_type()
+        if info.information != pyspiel.GameType.Information.PERFECT_INFORMATION or game.num_players() != 2 \
+                or info.utility != pyspiel.GameType.Utility.ZERO_SUM:
+            return f"alphabeta needs a two-player zero-sum game of perfect information; {spec.name} is not one"
+        if game.max_game_length() > self.MAX_LENGTH:
+            return f"alphabeta searches the whole game tree, and {spec.name} is too long for that"
+        return None
+
+    def _value(self, state, player: int) -> float:
+        """The game value of `state` for `player` (memoised by position)."""
+        from open_spiel.python.algorithms import minimax
+
+        key = f"{player}:{state}"
+        if key not in self._values:
+            if state.is_terminal():
+                self._values[key] = state.returns()[player]
+            else:
+                self._values[key] = minimax.alpha_beta_search(self._game, state.clone(), maximizing_player_id=player)[0]
+        return self._values[key]
+
+    def act(self, obs, mask, *, seat, keys, explore=False, engine_states=None) -> np.ndarray:
+        import pyspiel
+
+        if engine_states is None:
+            raise PolicyError("alphabeta needs the engine's game states, which this game does not provide")
+        if self._game is None:
+            self._game = pyspiel.load_game(self.spec.source)
+        u = uniforms(keys, 1)[:, 0]
+        actions = np.empty(len(engine_states), dtype=np.int64)
+        for row, state in enumerate(engine_states):
+            player = state.current_player()
+            legal = state.legal_actions()
+            values = [self._value(state.child(a), player) for a in legal]
+            best = [a for a, v in zip(legal, values) if v >= max(values) - 1e-9]
+            actions[row] = best[min(int(u[row] * len(best)), len(best) - 1)]
+        return actions
 
 
 class MCTSPolicy:
@@ -222,6 +279,12 @@ def make_baseline(name: str, spec: GameSpec):
         return RandomPolicy(spec)
     if name == "scripted":
         return ScriptedPolicy(spec)
+    if name == "alphabeta":
+        policy = AlphaBetaPolicy(spec)
+        reason = policy.unsupported(spec, spec.seat_names)
+        if reason:
+            raise PolicyError(reason)
+        return policy
     if name.startswith("action:"):
         text = name.partition(":")[2]
         if not text.isdigit():
@@ -244,10 +307,10 @@ def make_baseline(name: str, spec: GameSpec):
 
 
 def is_baseline_name(name: str) -> bool:
-    return name in ("random", "scripted") or name.startswith(("mcts:", "action:"))
+    return name in ("random", "scripted", "alphabeta") or name.startswith(("mcts:", "action:"))
 
 
-__all__ = ["BASELINES", "FixedActionPolicy", "MCTSPolicy", "RandomPolicy", "ScriptedPolicy", "is_baseline_name", "make_baseline"]
+__all__ = ["AlphaBetaPolicy", "BASELINES", "FixedActionPolicy", "MCTSPolicy", "RandomPolicy", "ScriptedPolicy", "is_baseline_name", "make_baseline"]
 
 
 # -- scripted players for the VMAS particle worlds (games/vmas.py) ------------------------------

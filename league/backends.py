@@ -78,6 +78,9 @@ def play_chunk(game_ref: str, entrants: Sequence[EntrantSpec], tasks: Sequence[T
                forfeits: bool, move_timeout: float | None) -> list[GameRecord]:
     """Play one chunk of games in this process (what a worker runs)."""
     import games
+    from league.threads import limit_threads
+
+    limit_threads()
 
     game = games.load(game_ref)
     built = {spec.name: spec.build(game) for spec in entrants}
@@ -101,6 +104,9 @@ def rollout_chunk(game_ref: str, learners: Sequence[LearnerSpec], others: Sequen
     """Play training games remotely; returns the records and every step, with policies named instead
     of referenced (the driver maps the names back to its own learners' policies)."""
     import games
+    from league.threads import limit_threads
+
+    limit_threads()
     from agents.checkpoint import unpack
     from agents.registry import load_policy
 

@@ -26,6 +26,7 @@ from league.leaderboard import standings
 from league.views import bradley_terry, nash_view
 from league.ratings import PayoffMatrix, RatingError, Rater, payoff_matrix
 from league.backends import BACKENDS, BackendError, make_backend
+from league.threads import limit_threads
 from league.checkpoints import ResumeError
 from league.config import ConfigError, TrainConfig, load_config
 from league.matchmaking import MatchmakingError
@@ -430,11 +431,12 @@ def train_command(config_path: str | None, game: str | None, algos: tuple[str, .
             store.init_run(_run_name(run_dir), loaded.ref, {"train": config.to_toml(), "ratings": config.ratings})
         store.write_file("config.toml", config.to_toml().encode())
         executor = make_backend(backend, workers=workers, address=address, working_dir=working_dir)
-        league_ = League(store, loaded, config, on_event=_event_printer(), backend=executor)
-        resumed = league_.resume()
-        if resumed:
-            click.echo(f"resuming {run_dir} at round {league_.round}", err=True)
-        _train_until_done_or_interrupted(league_)
+        with _TrainDisplay(store) as display:
+            league_ = League(store, loaded, config, on_event=display, backend=executor)
+            resumed = league_.resume()
+            if resumed:
+                click.echo(f"resuming {run_dir} at round {league_.round}", err=True)
+            _train_until_done_or_interrupted(league_)
         click.echo(f"trained {', '.join(f'{n} {l.env_steps:,} steps' for n, l in league_.learners.items())}; "
                    f"{len(league_.snapshots)} snapshots in the pool")
         _print_leaderboard(store)
@@ -485,16 +487,53 @@ def _validate(config: TrainConfig, game) -> None:
         League(store, game, config)  # role coverage and the rest of the wiring
 
 
-def _event_printer():
-    def show(event: Event) -> None:
+class _TrainDisplay:
+    """Live view of a training run: a table redrawn every round on a terminal (steps, steps/s,
+    pool size, each learner's latest evaluation, the top of the leaderboard), one printed line
+    per snapshot and evaluation either way."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.live = None
+        self.console = Console(stderr=True)
+
+    def __enter__(self) -> "_TrainDisplay":
+        if self.console.is_terminal:
+            from rich.live import Live
+
+            self.live = Live(console=self.console, refresh_per_second=2, transient=False)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.live is not None:
+            self.live.__exit__(*exc)
+
+    def __call__(self, event: Event) -> None:
         if event.kind in ("snapshot", "evaluation"):
-            click.echo(event.text)
-        elif event.kind == "round" and sys.stderr.isatty():
-            data = event.data
-            steps = ", ".join(f"{n} {s:,}" for n, s in data["steps"].items())
-            click.echo(f"round {data['round']}: {steps} steps, {data['steps_per_second']:,.0f} steps/s, "
-                       f"pool {data['pool']}", err=True)
-    return show
+            if self.live is not None:
+                self.live.console.print(event.text)
+            else:
+                click.echo(event.text)
+        elif event.kind == "round" and self.live is not None:
+            self.live.update(self._table(event.data))
+
+    def _table(self, data: dict):
+        from rich.console import Group
+
+        learners = Table(title=f"round {data['round']}: {data['steps_per_second']:,.0f} steps/s, pool {data['pool']}",
+                         title_justify="left", box=None)
+        for column in ("learner", "steps", "latest evaluation"):
+            learners.add_column(column)
+        for name, steps in data["steps"].items():
+            shown = ", ".join(f"{k} {v:.3f}" for k, v in data["evaluation"].get(name, {}).items()) or "-"
+            learners.add_row(name, f"{steps:,}", shown)
+        top = Table(title="leaderboard (top 5)", title_justify="left", box=None)
+        for column in ("rank", "name", "mu", "sigma", "score"):
+            top.add_column(column)
+        for row in standings(self.store)[:5]:
+            top.add_row(str(row.rank), row.name, f"{row.mu:.2f}", f"{row.sigma:.2f}", f"{row.score:.2f}")
+        return Group(learners, top)
 
 
 def _train_until_done_or_interrupted(league_: League) -> None:
@@ -768,6 +807,7 @@ def play_command(opponent: str, game: str | None, first: bool, seed: int | None,
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
+    limit_threads()
     cli.main(args=list(argv) if argv is not None else None, prog_name="league")
 
 

@@ -1,0 +1,59 @@
+"""simple_tag league: a QMIX predator team against a prey pool of MAPPO and MADDPG learners and
+their snapshots. Every few minutes: the team's tags per episode and TrueSkill rating against the
+pool, next to the scripted chasers' tags against the same pool.
+
+Usage:
+    python bench/league_tag.py [--minutes 20] [--every 4] [--config simple_tag]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+import games
+from common import config_from, train_for
+from agents.baselines import make_baseline
+from games.base import derive_seed
+from league.runner import Entrant, GameTask, run
+
+TAG_REWARD = 10.0  # each predator gets +10 per predator-prey contact in mpe2's simple_tag
+
+
+def tags_against(game, predators: Entrant, prey: list[Entrant], n: int) -> float:
+    """Mean tags per episode of `predators` against the prey pool, same seeds for everyone."""
+    tasks = [GameTask(k, derive_seed(4242, k), (predators, prey[k % len(prey)])) for k in range(n)]
+    records = run(game, tasks, batch=min(n, 64))
+    seats = len(game.spec.sides[0].seats)
+    return float(np.mean([r.returns[0] / (TAG_REWARD * seats) for r in records]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=20.0)
+    parser.add_argument("--every", type=float, default=4.0)
+    parser.add_argument("--config", default="simple_tag")
+    parser.add_argument("--episodes", type=int, default=100)
+    args = parser.parse_args()
+    config = config_from(args.config)
+    game = games.load(config.game)
+    scripted = Entrant("scripted", make_baseline("scripted", game.spec))
+    team = next(l.name for l in config.learners if l.algo in ("qmix", "vdn"))
+
+    def measure(elapsed: float, league) -> None:
+        prey = [Entrant(n, l.policy(), explore=False) for n, l in league.learners.items() if l.role == "prey"]
+        prey += [league._entrant(h.name) for h in league._historical("prey")]  # noqa: SLF001
+        ours = tags_against(game, Entrant(team, league.learners[team].policy(), explore=False), prey, args.episodes)
+        theirs = tags_against(game, scripted, prey, args.episodes)
+        rating = league.store.rating(team)
+        shown = f"{rating[0]:.2f} +- {rating[1]:.2f}" if rating else "-"
+        print(f"  {elapsed / 60:5.1f} min  prey pool {len(prey):3d}  {team} tags/episode {ours:5.2f}   "
+              f"scripted chasers {theirs:5.2f}   {team} TrueSkill {shown}", flush=True)
+
+    print(f"simple_tag league ({', '.join(f'{l.name}:{l.algo}:{l.role}' for l in config.learners)}), {args.minutes:g} minutes")
+    train_for(config, args.minutes * 60, args.every * 60, measure)
+
+
+if __name__ == "__main__":
+    main()

@@ -15,7 +15,7 @@ Example:
     >>> make_baseline("scripted", games.load("tic_tac_toe").spec)
     Traceback (most recent call last):
     ...
-    agents.base.PolicyError: 'scripted' has no heuristic for tic_tac_toe; it plays simple_spread, simple_tag
+    agents.base.PolicyError: 'scripted' has no heuristic for tic_tac_toe; it plays football, simple_spread, simple_spread_vmas, simple_tag, simple_tag_vmas
 """
 
 from __future__ import annotations

@@ -225,3 +225,78 @@ _mpe("simple_spread", "simple_spread_v3", "cooperative",
      (Side("team", ("agent_0", "agent_1", "agent_2"), "spreader"),),
      "Cooperative navigation: 3 agents cover 3 landmarks without colliding; one side, rated by "
      "team return (mpe2 simple_spread_v3, 25 steps).")
+
+
+# -- VMAS particle worlds (vectorised in torch, games/vmas.py) -------------------------------
+# Same worlds as the mpe2 games above, but not the same games: physics, rewards, observation
+# layouts and action sets differ (each summary says how), so never compare results across them.
+
+def _vmas_mpe(name: str, scenario: str, kind: str, sides: tuple[Side, ...], summary: str,
+              judge: Judge | None = None) -> Entry:
+    def build(continuous: bool, max_steps: int) -> Game:
+        from games.vmas import VmasGame
+
+        return VmasGame(name, scenario, kind=kind, sides=sides, judge=judge, description=summary,
+                        continuous=bool(continuous), max_steps=int(max_steps))
+
+    return register(Entry(name, "vmas", kind, build, summary, {"continuous": False, "max_steps": 25}))
+
+
+_vmas_mpe("simple_tag_vmas", "simple_tag", "competitive",
+          (Side("predators", _PREDATORS, "predator"), Side("prey", ("agent_0",), "prey")),
+          "Predator-prey on VMAS: 3 predators chase 1 prey around 2 obstacles; predators win by tagging "
+          "at least once; 25 steps. Unlike mpe2's simple_tag: VMAS physics (10 substeps), walls at "
+          "|x|, |y| = 1 instead of the prey's out-of-bounds penalty (rewards are +-10 per contact only), "
+          "9 discrete moves (mpe2's 5, then diagonals); observation layout as mpe2 (predator 16, prey 14).",
+          judge=Judge(rule="threshold", side=0, value=0.0))
+_vmas_mpe("simple_adversary_vmas", "simple_adversary", "competitive",
+          (Side("adversary", ("adversary_0",), "adversary"), Side("good", ("agent_0", "agent_1"), "good")),
+          "Physical deception on VMAS: 1 adversary vs 2 good agents and 2 landmarks, one the goal; the "
+          "good side wins when its return is positive; 25 steps. Unlike mpe2's simple_adversary: VMAS "
+          "physics, 9 discrete moves, and VMAS keeps one goal landmark for every copy, so the adapter "
+          "shuffles each episode's landmark slots to hide it; rewards and layout (8, 10) as mpe2.",
+          judge=Judge(rule="threshold", side=1, value=0.0))
+_vmas_mpe("simple_world_comm_vmas", "simple_world_comm", "mixed",
+          (Side("adversaries", ("lead_adversary_0", "adversary_1", "adversary_2", "adversary_3"), "adversary"),
+           Side("good", ("agent_0", "agent_1"), "good")),
+          "Predator-prey with forests, food and a talking leader on VMAS: 4 adversaries vs 2 good agents; "
+          "adversaries win by tagging at least once; 25 steps. Unlike mpe2's simple_world_comm: other seat "
+          "names, observations of 60/56 (VMAS lists others once per forest and shows them to non-leaders "
+          "only inside a shared forest) not 34/28, walls instead of a boundary penalty, leader 36 actions.",
+          judge=Judge(rule="threshold", side=0, value=0.0))
+_vmas_mpe("simple_spread_vmas", "simple_spread", "cooperative",
+          (Side("team", ("agent_0", "agent_1", "agent_2"), "spreader"),),
+          "Cooperative navigation on VMAS: 3 agents cover 3 landmarks; one side, rated by team return; "
+          "25 steps. Unlike mpe2's simple_spread: observations of 14 (pos, vel, landmarks, others; no "
+          "comm) not 18, and each agent gets the whole team reward (-3x the summed landmark-to-nearest-"
+          "agent distances, -2 per overlapping pair), so team returns are about 6x mpe2's.")
+
+
+_FOOTBALL = ("VMAS football, 3 v 3 (option players): both teams are league entrants (VMAS's scripted AI is "
+             "off); red plays mirrored, so blue and red share the role 'player'. A goal ends the episode "
+             "(+-100 per player) and wins; else, after max_steps (200 steps of 0.1 s; VMAS uses 500), the "
+             "higher return wins: dense shaping, mostly ball progress towards the goal (dense_reward=True). "
+             "No mpe2 twin.")
+
+
+def _build_football(players: int, continuous: bool, max_steps: int, dense_reward: bool) -> Game:
+    from games.vmas import football
+
+    return football(int(players), bool(continuous), int(max_steps), bool(dense_reward), description=_FOOTBALL)
+
+
+register(Entry("football", "vmas", "competitive", _build_football, _FOOTBALL,
+               {"players": 3, "continuous": False, "max_steps": 200, "dense_reward": True}))
+
+
+def _build_vmas(scenario: str, continuous: bool, max_steps: int) -> Game:
+    from games.vmas import VmasGame
+
+    return VmasGame("vmas", str(scenario), kind="cooperative", continuous=bool(continuous), max_steps=int(max_steps),
+                    description=f"VMAS scenario {scenario!r} as one cooperative team.")
+
+
+register(Entry("vmas", "vmas", "cooperative", _build_vmas,
+               "Any VMAS scenario as one cooperative team of all its agents, e.g. vmas(scenario='balance'); "
+               "reset copy by copy with VMAS's own code, so slower at thousands of copies.",
+               {"scenario": "transport", "continuous": False, "max_steps": 100}))

@@ -105,7 +105,11 @@ def games_command(as_json: bool) -> None:
     """
     rows = []
     for entry in games.entries():
-        spec = games.load(entry.name).spec
+        try:
+            spec = games.load(entry.name).spec
+        except GameError as error:  # e.g. a backend that is not installed: list the rest
+            click.echo(f"{entry.name}: unavailable ({error})", err=True)
+            continue
         rows.append({
             "name": spec.name,
             "kind": spec.kind,

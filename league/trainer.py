@@ -87,8 +87,10 @@ class League:
         self.exploitable = config.evaluation.exploitability and exploitability_supported(self.spec) is None
         self.round = 0
         self.games = 0
-        self.steps = dict.fromkeys(self.learners, 0)  # league-level env steps (survive exploiter resets)
-        self._seen = {name: learner.env_steps for name, learner in self.learners.items()}
+        # league-level env steps: game steps in which a learner moved (the same unit for every
+        # algorithm, whatever its own transition count; and they survive exploiter resets)
+        self.steps = dict.fromkeys(self.learners, 0)
+        self._moved = dict.fromkeys(self.learners, 0)
         self.last_snapshot = dict.fromkeys(self.learners, 0)
         self.last_eval = dict.fromkeys(self.learners, -config.evaluation.every)
         self.last_checkpoint = 0
@@ -128,9 +130,9 @@ class League:
         return all(steps >= self.config.steps for steps in self.steps.values())
 
     def _count_steps(self) -> None:
-        for name, learner in self.learners.items():
-            self.steps[name] += learner.env_steps - self._seen[name]
-            self._seen[name] = learner.env_steps
+        for name in self.learners:
+            self.steps[name] += self._moved[name]
+            self._moved[name] = 0
 
     def run(self) -> None:
         """Train until every learner has `steps` env steps or a stop is requested; checkpoint at the end."""
@@ -225,6 +227,11 @@ class League:
 
         def observe(batch: StepBatch) -> None:
             for name, learner in self.learners.items():
+                policy = self.entrants[name].policy
+                moved = np.zeros(len(batch.result.terminated), dtype=bool)
+                for seat in learner.seats:
+                    moved |= batch.rows_of(policy, seat)
+                self._moved[name] += int(moved.sum())
                 learner.observe(batch)
                 for key, value in learner.update().items():
                     if not np.isfinite(value):
@@ -447,7 +454,6 @@ class League:
         position = self.positions[name]
         if position == "main_exploiter" or (position == "league_exploiter" and self.rng.random() < 0.25):
             learner.load_state_dict(*self.initial[name])  # back to its initial weights (AlphaStar)
-            self._seen[name] = learner.env_steps
             notes.append("reset to its initial weights")
         self.on_event(Event("snapshot", f"snapshot {snap} of {name} at step {self.steps[name]:,} ({'; '.join(notes)})",
                             {"snapshot": snap, "learner": name, "step": self.steps[name]}))
@@ -529,7 +535,6 @@ class League:
             "games": self.games,
             "learners": files,
             "steps": self.steps,
-            "seen": self._seen,
             "last_snapshot": self.last_snapshot,
             "last_eval": self.last_eval,
             "last_checkpoint": min(self.steps.values()),
@@ -565,7 +570,7 @@ class League:
                             drop_players=later)
         orphan_snapshot_files(self.store, {p.name for p in self.store.players()})
         self.round, self.games = state["round"], state["games"]
-        self.steps, self._seen = dict(state["steps"]), dict(state["seen"])
+        self.steps = dict(state["steps"])
         self.last_snapshot, self.last_eval = state["last_snapshot"], state["last_eval"]
         self.last_checkpoint = state["last_checkpoint"]
         self.recent, self.snapshots = state["recent"], list(state["snapshots"])

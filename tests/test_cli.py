@@ -111,7 +111,7 @@ def digest(path: Path) -> str:
 
 @pytest.mark.parametrize("args, message", [
     (["--games", "3"], "Error: --games must be even so that every pair plays both sides equally often, got 3\n"),
-    (["--entrants", "random,nobody"], "Error: unknown entrant 'nobody'; valid entrants: random, mcts:N, scripted, \n"),
+    (["--entrants", "random,nobody"], "Error: unknown entrant 'nobody'; valid entrants: random, mcts:N, alphabeta, scripted, action:K, \n"),
     (["--game", "tic_tac_toe"], "Error: {run}/league.db holds a league of connect_four, not tic_tac_toe.\n"),
     (["--game", "conect_four"], "Error: unknown game 'conect_four' (did you mean 'connect_four'?); valid games: "),
     (["--entrants", "random,mcts:5", "--format", "knockout"], "Error: Invalid value for '--format'"),

@@ -303,6 +303,14 @@ class VecEnv(ABC):
         return {seat: values.copy() for seat, values in self._returns.items()}
 
     # -- shared helpers for adapters ---------------------------------------------------
+    def _reset_targets(self, seeds: Sequence[int] | None, copies: Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
+        """(copies, their episode seeds) for a `reset` call: all copies and their own streams by default."""
+        idx = np.arange(self.n) if copies is None else np.asarray(copies, dtype=np.int64).reshape(-1)
+        seed_arr = self._next_seeds(idx) if seeds is None else np.asarray(seeds, dtype=np.int64).reshape(-1)
+        if len(seed_arr) != len(idx):
+            raise GameError(f"reset got {len(seed_arr)} seeds for {len(idx)} copies")
+        return idx, seed_arr
+
     def _next_seeds(self, copies: np.ndarray, given: np.ndarray | None = None) -> np.ndarray:
         """Auto-reset seeds: `given` where non-negative, else a deterministic function of
         (VecEnv seed, copy, episode number)."""

@@ -162,13 +162,7 @@ class OpenSpielVecEnv(VecEnv):
 
     # -- episode start -------------------------------------------------------------------
     def reset(self, seeds: Sequence[int] | None = None, copies: Sequence[int] | None = None) -> None:
-        idx = np.arange(self.n) if copies is None else np.asarray(copies, dtype=np.int64).reshape(-1)
-        if seeds is None:
-            seed_arr = self._next_seeds(idx)
-        else:
-            seed_arr = np.asarray(seeds, dtype=np.int64).reshape(-1)
-            if len(seed_arr) != len(idx):
-                raise GameError(f"reset got {len(seed_arr)} seeds for {len(idx)} copies")
+        idx, seed_arr = self._reset_targets(seeds, copies)
         for i, s in zip(idx.tolist(), seed_arr.tolist()):
             self._start(i, s)
         self._state_cache = None

@@ -229,10 +229,7 @@ class PettingZooVecEnv(VecEnv):
 
     # -- contract ------------------------------------------------------------------------
     def reset(self, seeds: Sequence[int] | None = None, copies: Sequence[int] | None = None) -> None:
-        idx = np.arange(self.n) if copies is None else np.asarray(copies, dtype=np.int64).reshape(-1)
-        seed_arr = self._next_seeds(idx) if seeds is None else np.asarray(seeds, dtype=np.int64).reshape(-1)
-        if len(seed_arr) != len(idx):
-            raise GameError(f"reset got {len(seed_arr)} seeds for {len(idx)} copies")
+        idx, seed_arr = self._reset_targets(seeds, copies)
         for i, s in zip(idx.tolist(), seed_arr.tolist()):
             env = self.envs[i]
             engine_seed = int(s) % (2**31 - 1)

@@ -400,10 +400,7 @@ class VmasVecEnv(VecEnv):
 
     # -- contract ------------------------------------------------------------------------
     def reset(self, seeds: Sequence[int] | None = None, copies: Sequence[int] | None = None) -> None:
-        idx = np.arange(self.n) if copies is None else np.asarray(copies, dtype=np.int64).reshape(-1)
-        seed_arr = self._next_seeds(idx) if seeds is None else np.asarray(seeds, dtype=np.int64).reshape(-1)
-        if len(seed_arr) != len(idx):
-            raise GameError(f"reset got {len(seed_arr)} seeds for {len(idx)} copies")
+        idx, seed_arr = self._reset_targets(seeds, copies)
         with self._engine_threads():
             if len(idx):
                 self._reset_engine(idx, seed_arr)

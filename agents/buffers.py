@@ -257,3 +257,167 @@ def linear_schedule(start: float, end: float, duration: int, t: int) -> float:
         return end
     frac = max(t / duration, 0.0)
     return start + frac * (end - start)
+
+
+# -- value-based learners (IQL, VDN, QMIX; issue 4) ---------------------------------------
+# Joining a side's per-seat transitions into team transitions, and saving a builder's open
+# moves so that a learner resumed mid-episode finishes them exactly as the original would.
+
+
+def join_side(done: Mapping[str, Transitions], seats: Sequence[str]) -> dict[str, np.ndarray] | None:
+    """Team transitions of one side from one `TransitionBuilder.add` result.
+
+    Rows of the seats are matched on (copy, move step); a row is kept when every seat of
+    the side has it (simultaneous games: all of them). Per-seat fields get the seat's
+    position as a suffix (`obs_0`, `action_2`, ...); `reward` is the team reward, the sum of
+    the seats' rewards; `terminated`/`truncated`/`state`/`next_state` are shared.
+    Returns None when no row is complete.
+
+    Example:
+        >>> t = Transitions(obs=np.zeros((1, 2), np.float32), mask=np.ones((1, 3), bool), action=np.array([1]),
+        ...                 reward=np.array([1.0], np.float32), next_obs=np.zeros((1, 2), np.float32),
+        ...                 next_mask=np.ones((1, 3), bool), terminated=np.array([False]), truncated=np.array([False]),
+        ...                 state=None, next_state=None, copy=np.array([4]), step=np.array([7]))
+        >>> team = join_side({"a": t, "b": t}, ("a", "b"))
+        >>> team["reward"].tolist(), sorted(k for k in team if k.endswith("_1"))
+        ([2.0], ['action_1', 'mask_1', 'next_mask_1', 'next_obs_1', 'obs_1'])
+    """
+    if any(seat not in done for seat in seats):
+        return None
+    keys = {seat: done[seat].copy.astype(np.int64) * (1 << 32) + done[seat].step for seat in seats}
+    common = keys[seats[0]]
+    for seat in seats[1:]:
+        common = np.intersect1d(common, keys[seat])
+    if len(common) == 0:
+        return None
+    rows = {seat: np.searchsorted(np.sort(keys[seat]), common) for seat in seats}
+    order = {seat: np.argsort(keys[seat], kind="stable")[rows[seat]] for seat in seats}
+    first = done[seats[0]]
+    i0 = order[seats[0]]
+    team: dict[str, np.ndarray] = {
+        "reward": np.sum([done[s].reward[order[s]] for s in seats], axis=0).astype(np.float32),  # (b,)
+        "terminated": first.terminated[i0],
+        "truncated": first.truncated[i0],
+    }
+    if first.state is not None:
+        team["state"], team["next_state"] = first.state[i0], first.next_state[i0]
+    for k, seat in enumerate(seats):
+        t, i = done[seat], order[seat]
+        team[f"obs_{k}"], team[f"mask_{k}"], team[f"action_{k}"] = t.obs[i], t.mask[i], t.action[i]
+        team[f"next_obs_{k}"], team[f"next_mask_{k}"] = t.next_obs[i], t.next_mask[i]
+    return team
+
+
+def builder_state(builder: TransitionBuilder, prefix: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The builder's open moves as arrays (and its step counter), for exact resume."""
+    tensors = {f"{prefix}.{seat}.{key}": value for seat, fields_ in builder._pending.items() for key, value in fields_.items()}
+    tensors.update({f"{prefix}.{seat}.open": value for seat, value in builder._open.items()})
+    return tensors, {"t": builder.t, "seats": list(builder._pending)}
+
+
+def load_builder_state(builder: TransitionBuilder, prefix: str, tensors: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
+    builder.t = int(meta["t"])
+    builder._pending, builder._open = {}, {}
+    for seat in meta["seats"]:
+        head = f"{prefix}.{seat}."
+        fields_ = {name[len(head):]: np.array(value) for name, value in tensors.items() if name.startswith(head)}
+        builder._open[seat] = fields_.pop("open").astype(bool)
+        builder._pending[seat] = fields_
+
+
+# -- actor-critic learners (MAPPO, MADDPG; issue 5) ---------------------------------------
+# On-policy rollout storage, generalised advantage estimation over per-seat move chains,
+# and per-seat rewards for a side's joined transitions (MADDPG's per-seat critics).
+
+
+class RolloutStorage:
+    """On-policy rows gathered between two updates: a list of dicts of equal-length arrays.
+
+    Example:
+        >>> store = RolloutStorage()
+        >>> store.add({"x": np.arange(2.0)}); store.add({"x": np.arange(3.0)})
+        >>> len(store), store.data()["x"].tolist()
+        (5, [0.0, 1.0, 0.0, 1.0, 2.0])
+    """
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, np.ndarray]] = []
+
+    def __len__(self) -> int:
+        return sum(len(next(iter(part.values()))) for part in self.parts)
+
+    def add(self, rows: Mapping[str, np.ndarray]) -> None:
+        if rows and len(next(iter(rows.values()))):
+            self.parts.append({k: np.asarray(v) for k, v in rows.items()})
+
+    def data(self) -> dict[str, np.ndarray]:
+        """Every stored row, concatenated in arrival order."""
+        if not self.parts:
+            return {}
+        return {k: np.concatenate([part[k] for part in self.parts]) for k in self.parts[0]}
+
+    def clear(self) -> None:
+        self.parts = []
+
+    def state_dict(self, prefix: str) -> dict[str, np.ndarray]:
+        return {f"{prefix}.{k}": v for k, v in self.data().items()}
+
+    def load_state_dict(self, prefix: str, tensors: Mapping[str, np.ndarray]) -> None:
+        head = prefix + "."
+        rows = {name[len(head):]: np.array(value) for name, value in tensors.items() if name.startswith(head)}
+        self.parts = [rows] if rows else []
+
+
+def gae(reward: np.ndarray, value: np.ndarray, next_value: np.ndarray, terminated: np.ndarray,
+        truncated: np.ndarray, chain: np.ndarray, step: np.ndarray, *, gamma: float, lam: float
+        ) -> tuple[np.ndarray, np.ndarray]:
+    """Generalised advantage estimation (Schulman et al. 2016) over move chains: (advantages, returns).
+
+    Rows may arrive in any order. A chain is one (copy, seat) of one learner; its rows, in
+    `step` order, follow each other move to move. `next_value` is V at the row's next_obs or
+    next_state: used unless the row `terminated` (truncation bootstraps, termination does
+    not). The lambda-return continues to the chain's next row unless the row ended its
+    episode; a chain's last row here (its successor not yet complete) bootstraps from
+    `next_value` alone.
+
+    Example:
+        >>> adv, ret = gae(np.array([0.0, 1.0]), np.array([0.5, 0.5]), np.array([0.5, 9.0]),
+        ...                np.array([False, True]), np.array([False, False]), np.array([0, 0]),
+        ...                np.array([0, 1]), gamma=1.0, lam=1.0)
+        >>> adv.tolist(), ret.tolist()
+        ([0.5, 0.5], [1.0, 1.0])
+    """
+    reward, value, next_value = (np.asarray(x, np.float64) for x in (reward, value, next_value))
+    terminated, truncated = np.asarray(terminated, bool), np.asarray(truncated, bool)
+    delta = reward + gamma * next_value * ~terminated - value  # (b,) one-step TD errors
+    order = np.lexsort((np.asarray(step), np.asarray(chain)))  # chains in move order
+    ends = terminated | truncated
+    advantages = np.zeros(len(reward), np.float64)
+    following = 0.0  # the advantage of the next row of the same chain
+    for k in range(len(order) - 1, -1, -1):
+        row = order[k]
+        continues = k + 1 < len(order) and chain[order[k + 1]] == chain[row] and not ends[row]
+        advantages[row] = delta[row] + gamma * lam * (following if continues else 0.0)
+        following = advantages[row]
+    return advantages, advantages + value
+
+
+def seat_rewards(done: Mapping[str, Transitions], seats: Sequence[str]) -> np.ndarray | None:
+    """(b, len(seats)) per-seat rewards in the row order of `join_side(done, seats)`.
+
+    `join_side` sums a side's rewards into a team reward; a learner with one critic per seat
+    (MADDPG) needs each seat's own. Rows are matched on (copy, step) exactly as there.
+    """
+    if any(seat not in done for seat in seats):
+        return None
+    keys = {seat: done[seat].copy.astype(np.int64) * (1 << 32) + done[seat].step for seat in seats}
+    common = keys[seats[0]]
+    for seat in seats[1:]:
+        common = np.intersect1d(common, keys[seat])
+    if len(common) == 0:
+        return None
+    columns = []
+    for seat in seats:
+        order = np.argsort(keys[seat], kind="stable")
+        columns.append(done[seat].reward[order[np.searchsorted(keys[seat][order], common)]])
+    return np.stack(columns, axis=1).astype(np.float32)  # (b, seats)

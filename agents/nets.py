@@ -84,7 +84,7 @@ class CategoricalPolicy:
         return f"this policy does not cover seats {missing}" if missing else None
 
     @torch.no_grad()
-    def probabilities(self, obs: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def probabilities(self, obs: np.ndarray, mask: np.ndarray, *, seat: str | None = None) -> np.ndarray:
         x = torch.from_numpy(np.ascontiguousarray(obs, dtype=np.float32)).reshape(len(obs), -1)  # (b, obs)
         logits = masked_logits(self.model(x), torch.from_numpy(mask))  # (b, A)
         return torch.softmax(logits, dim=-1).numpy()
@@ -94,3 +94,309 @@ class CategoricalPolicy:
         if self.greedy and not explore:
             return np.where(mask, probs, -1.0).argmax(1).astype(np.int64)
         return sample_masked(probs, mask, uniforms(keys, 1)[:, 0])
+
+
+# -- value-based learners (IQL, VDN, QMIX; issue 4) ---------------------------------------
+# Parameter-shared per-seat Q-networks, their epsilon-greedy policy, double-Q targets over
+# legal actions only, target-network updates, gradient clipping, seeded init, and the
+# config-mapping check every learner's dataclass goes through.
+
+import dataclasses  # noqa: E402
+import difflib  # noqa: E402
+import math  # noqa: E402
+from typing import Any, Callable, Mapping  # noqa: E402
+
+from games.base import SeatSpec  # noqa: E402
+
+
+def config_from(cls: type, overrides: Mapping[str, Any] | None, algorithm: str) -> Any:
+    """An instance of the dataclass `cls` with `overrides` applied; unknown keys are refused.
+
+    Example:
+        >>> @dataclasses.dataclass
+        ... class C:
+        ...     lr: float = 1.0
+        >>> config_from(C, {"lr": 0.5}, "demo").lr
+        0.5
+        >>> config_from(C, {"lrr": 0.5}, "demo")
+        Traceback (most recent call last):
+        ...
+        agents.base.LearnerError: demo has no setting 'lrr'; the closest valid setting is 'lr'.
+    """
+    from agents.base import LearnerError
+
+    valid = [f.name for f in dataclasses.fields(cls)]
+    overrides = dict(overrides or {})
+    for key in overrides:
+        if key not in valid:
+            close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.0)
+            raise LearnerError(f"{algorithm} has no setting {key!r}; the closest valid setting is {close[0]!r}.")
+    defaults = cls()
+    for key, value in overrides.items():
+        default = getattr(defaults, key)
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            value = float(value) if ok else value
+        elif isinstance(default, tuple):
+            ok = isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+            value = tuple(value) if ok else value
+        else:
+            ok = True
+        if not ok:
+            raise LearnerError(f"{algorithm} setting {key!r} must be like {default!r}, got {value!r}.")
+        overrides[key] = value
+    return cls(**overrides)
+
+
+def seeded_init_(module: nn.Module, generator: torch.Generator) -> nn.Module:
+    """Re-initialise every nn.Linear as PyTorch does by default, drawing from `generator`.
+
+    Learners build their networks with their own generator, so two learners with the same
+    seed start identical whatever the global RNG has done.
+    """
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+            bound = 1.0 / math.sqrt(layer.in_features) if layer.in_features > 0 else 0.0
+            nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+    return module
+
+
+class SeatQNetworks(nn.Module):
+    """Q-values for several seats with parameter sharing.
+
+    Seats with the same observation shape and action count share one MLP and get their
+    index within that group as a one-hot input (when `agent_id` and the group has more
+    than one seat); seats that differ in shape get separate networks. Positions are the
+    order of `seats`.
+
+    Example:
+        >>> import games
+        >>> spec = games.load("simple_tag").spec
+        >>> net = SeatQNetworks([spec.seat(s) for s in spec.seat_names], hidden=(8,))
+        >>> net.groups, net(3, torch.zeros(2, 14)).shape
+        ([[0, 1, 2], [3]], torch.Size([2, 5]))
+    """
+
+    def __init__(self, seats: Sequence[SeatSpec], hidden: Sequence[int] = (64, 64), *, agent_id: bool = True):
+        super().__init__()
+        self.shapes = [(tuple(s.obs_shape), s.n_actions) for s in seats]
+        kinds = list(dict.fromkeys(self.shapes))
+        self.groups: list[list[int]] = [[p for p, k in enumerate(self.shapes) if k == kind] for kind in kinds]
+        self.group_of = [kinds.index(k) for k in self.shapes]
+        self.id_of = [self.groups[g].index(p) for p, g in enumerate(self.group_of)]
+        self.n_ids = [len(group) if agent_id and len(group) > 1 else 0 for group in self.groups]
+        self.nets = nn.ModuleList(
+            mlp(int(np.prod(obs_shape)) + n_ids, n_actions, hidden) for (obs_shape, n_actions), n_ids in zip(kinds, self.n_ids)
+        )
+
+    def forward_group(self, group: int, obs: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """obs (b, *obs_shape), ids (b,) long index within the group -> (b, n_actions)."""
+        x = obs.reshape(len(obs), -1)  # (b, obs)
+        if self.n_ids[group]:
+            x = torch.cat([x, nn.functional.one_hot(ids, self.n_ids[group]).to(x.dtype)], dim=1)  # (b, obs + ids)
+        return self.nets[group](x)  # (b, A)
+
+    def forward(self, position: int, obs: torch.Tensor) -> torch.Tensor:
+        """Q-values of the seat at `position`: (b, *obs_shape) -> (b, n_actions)."""
+        ids = torch.full((len(obs),), self.id_of[position], dtype=torch.long)
+        return self.forward_group(self.group_of[position], obs, ids)
+
+    def forward_all(self, obs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """One (b, *obs_shape) tensor per position -> one (b, n_actions) per position,
+        with one forward pass per group (positions of a group stacked along the batch)."""
+        out: list[torch.Tensor] = [None] * len(obs)  # type: ignore[list-item]
+        for g, group in enumerate(self.groups):
+            b = len(obs[group[0]])
+            x = torch.cat([obs[p] for p in group])  # (m*b, *obs_shape)
+            ids = torch.arange(len(group)).repeat_interleave(b)  # (m*b,)
+            q = self.forward_group(g, x, ids)  # (m*b, A)
+            for k, p in enumerate(group):
+                out[p] = q[k * b:(k + 1) * b]
+        return out
+
+
+def legal_or_all(mask: np.ndarray) -> np.ndarray:
+    """Rows with no legal action (episode ends, or a seat without masks) get every action,
+    so a max over them is defined; terminated rows are zeroed by (1 - terminated) anyway."""
+    mask = np.asarray(mask, bool)
+    return np.where(mask.any(1, keepdims=True), mask, True)
+
+
+def double_q_values(online_next: torch.Tensor, target_next: torch.Tensor, next_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Double Q-learning bootstrap (van Hasselt et al. 2016) restricted to legal actions.
+
+    The online network picks argmax over the legal next actions, the target network values
+    that pick. Returns (actions (b,), values (b,)).
+
+    Example:
+        >>> a, v = double_q_values(torch.tensor([[9.0, 1.0, 2.0]]), torch.tensor([[0.0, 5.0, 7.0]]),
+        ...                        torch.tensor([[False, True, True]]))
+        >>> a.tolist(), v.tolist()
+        ([2], [7.0])
+    """
+    actions = masked_argmax(online_next, next_mask)  # (b,)
+    values = target_next.gather(1, actions[:, None]).squeeze(1)  # (b,)
+    return actions, values
+
+
+def hard_update(target: nn.Module, source: nn.Module) -> None:
+    """Copy `source`'s parameters into `target`."""
+    target.load_state_dict(source.state_dict())
+
+
+@torch.no_grad()
+def soft_update(target: nn.Module, source: nn.Module, tau: float) -> None:
+    """Polyak averaging: target <- tau * source + (1 - tau) * target."""
+    for t, s in zip(target.parameters(), source.parameters()):
+        t.mul_(1.0 - tau).add_(s, alpha=tau)
+
+
+def update_target(target: nn.Module, source: nn.Module, interval_or_tau: float, updates: int) -> None:
+    """EPyMARL's `target_update_interval_or_tau`: >= 1 copies every that many updates, < 1 is tau."""
+    if interval_or_tau >= 1:
+        if updates % int(interval_or_tau) == 0:
+            hard_update(target, source)
+    else:
+        soft_update(target, source, interval_or_tau)
+
+
+def clip_grad_norm(parameters: Sequence[nn.Parameter], max_norm: float) -> float:
+    """Clip the global gradient norm to `max_norm` (<= 0: no clipping); the norm before clipping."""
+    parameters = [p for p in parameters if p.grad is not None]
+    if max_norm > 0:
+        return float(nn.utils.clip_grad_norm_(parameters, max_norm))
+    return float(torch.norm(torch.stack([p.grad.norm() for p in parameters]))) if parameters else 0.0
+
+
+class QPolicy:
+    """Greedy (or epsilon-greedy, when exploring) actions from `SeatQNetworks`, per seat.
+
+    `positions` maps each seat the policy covers to its network position. `epsilon` is read
+    at every call (a learner passes its schedule); a frozen policy has epsilon 0 always.
+    Exploration draws from the rows' keys only, so actions do not depend on batching.
+    """
+
+    needs_engine_states = False
+
+    def __init__(self, spec: GameSpec, net: SeatQNetworks, positions: Mapping[str, int],
+                 epsilon: Callable[[], float] | None = None):
+        self.spec = spec
+        self.net = net
+        self.positions = dict(positions)
+        self.epsilon = epsilon
+
+    def unsupported(self, spec: GameSpec, seats: Sequence[str]) -> str | None:
+        if spec.name != self.spec.name:
+            return f"this policy was built for {self.spec.name}"
+        missing = [s for s in seats if s not in self.positions]
+        return f"this policy does not cover seats {missing}" if missing else None
+
+    @torch.no_grad()
+    def q_values(self, obs: np.ndarray, seat: str) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(obs, dtype=np.float32))  # (b, *obs_shape)
+        return self.net(self.positions[seat], x).numpy()  # (b, A)
+
+    def act(self, obs, mask, *, seat, keys, explore=False, engine_states=None) -> np.ndarray:
+        q = self.q_values(obs, seat)  # (b, A)
+        legal = legal_or_all(mask)  # (b, A)
+        greedy = np.where(legal, q, -np.inf).argmax(1).astype(np.int64)  # (b,)
+        eps = self.epsilon() if (explore and self.epsilon is not None) else 0.0
+        if eps <= 0:
+            return greedy
+        u = uniforms(keys, 2)  # (b, 2): explore?, which action
+        random = sample_masked(np.ones(legal.shape), legal, u[:, 1])
+        return np.where(u[:, 0] < eps, random, greedy).astype(np.int64)
+
+
+def optimise(loss: torch.Tensor, optimizer: torch.optim.Optimizer, parameters: Sequence[nn.Parameter], max_norm: float,
+             *, who: str, step: int) -> float:
+    """One gradient step with a guard: a non-finite loss or gradient raises LearnerError
+    naming `who` and `step` before the optimiser is stepped, so parameters stay as they were.
+    Returns the gradient norm before clipping."""
+    from agents.base import LearnerError
+
+    if not torch.isfinite(loss):
+        raise LearnerError(f"{who} stopped: the loss became {float(loss.detach())} at update {step}; the parameters were left unchanged.")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    norm = clip_grad_norm(parameters, max_norm)
+    if not math.isfinite(norm):
+        optimizer.zero_grad(set_to_none=True)
+        raise LearnerError(f"{who} stopped: the gradient norm became {norm} at update {step}; the parameters were left unchanged.")
+    optimizer.step()
+    return norm
+
+
+# -- actor-critic learners (MAPPO, MADDPG; issue 5) ---------------------------------------
+# Seeded orthogonal init, masked categorical log-probabilities and entropy, the
+# straight-through Gumbel-softmax, and tanh outputs squashed into a Box.
+
+
+def orthogonal_init_(module: nn.Module, generator: torch.Generator, *, out_gain: float) -> nn.Module:
+    """Orthogonal init of every nn.Linear from `generator` (PPO practice): gain sqrt(2) for
+    hidden layers, `out_gain` for the last one, zero biases.
+
+    Example:
+        >>> net = orthogonal_init_(mlp(4, 2, hidden=(8,)), torch.Generator().manual_seed(0), out_gain=0.01)
+        >>> float(net[-1].weight.detach().norm()) < 0.05, float(net[0].bias.detach().abs().sum())
+        (True, 0.0)
+    """
+    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
+    for k, layer in enumerate(linears):
+        nn.init.orthogonal_(layer.weight, gain=out_gain if k == len(linears) - 1 else math.sqrt(2), generator=generator)
+        nn.init.zeros_(layer.bias)
+    return module
+
+
+def masked_log_probs(logits: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """(b, A) log-probabilities of the softmax over legal actions; illegal ones are -inf-like."""
+    return torch.log_softmax(masked_logits(logits, mask), dim=-1)
+
+
+def masked_entropy(log_probs: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """(b,) entropy over the legal actions only (illegal terms are exactly zero, never NaN).
+
+    Example:
+        >>> lp = masked_log_probs(torch.zeros(1, 4), torch.tensor([[True, True, False, False]]))
+        >>> round(float(masked_entropy(lp, torch.tensor([[True, True, False, False]]))), 4)  # log 2
+        0.6931
+    """
+    terms = log_probs.exp() * log_probs  # (b, A)
+    if mask is not None and mask.shape[-1]:
+        terms = torch.where(mask, terms, torch.zeros_like(terms))
+    return -terms.sum(-1)
+
+
+def gumbel_softmax_st(logits: torch.Tensor, mask: torch.Tensor | None, generator: torch.Generator,
+                      temperature: float = 1.0) -> torch.Tensor:
+    """Straight-through Gumbel-softmax (Jang et al. 2017), drawn from `generator`.
+
+    Forward: a one-hot sample of the masked softmax; backward: the gradient of the relaxed
+    sample softmax((logits + g) / temperature). Illegal actions are never sampled.
+
+    Example:
+        >>> y = gumbel_softmax_st(torch.zeros(3, 4), torch.tensor([[True, False, False, False]] * 3),
+        ...                       torch.Generator().manual_seed(0))
+        >>> y.tolist()
+        [[1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]]
+    """
+    u = torch.rand(logits.shape, generator=generator).clamp_(1e-10, 1.0 - 1e-7)  # (b, A)
+    gumbel = -torch.log(-torch.log(u))  # (b, A)
+    soft = torch.softmax((masked_logits(logits, mask) + gumbel) / temperature, dim=-1)  # (b, A)
+    hard = nn.functional.one_hot(soft.argmax(-1), logits.shape[-1]).to(soft.dtype)  # (b, A)
+    return hard - soft.detach() + soft
+
+
+def squash_to_box(pre: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """tanh-squash unbounded outputs into [low, high] (continuous actions).
+
+    Example:
+        >>> squash_to_box(torch.tensor([-50.0, 0.0, 50.0]), 0.0, 1.0).tolist()
+        [0.0, 0.5, 1.0]
+    """
+    return low + (torch.tanh(pre) + 1.0) * (0.5 * (high - low))

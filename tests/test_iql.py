@@ -1,0 +1,168 @@
+"""IQL: it learns tic-tac-toe, its targets respect masks, it resumes exactly, it refuses bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+import games
+from agents.base import LearnerError
+from agents.baselines import RandomPolicy
+from agents.checkpoint import pack, unpack
+from agents.iql import IQL
+from agents.nets import double_q_values
+from agents.registry import load_policy, make_learner
+from league.runner import Entrant, play
+from league.trainer import train
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny networks: threads only add overhead on 2 cores
+    yield
+    torch.set_num_threads(threads)
+
+
+def win_rate(game, policy, opponent, n_games: int, seed: int = 99) -> float:
+    """Fraction of games `policy` wins outright (sides alternate)."""
+    records = play(game, (Entrant("me", policy), Entrant("them", opponent)), n_games, seed=seed)
+    return float(np.mean([r.ranks[r.sides.index("me")] == 0 and len(set(r.ranks)) > 1 for r in records]))
+
+
+def recorded_steps(game, policy, opponent, n_games: int, seed: int) -> list:
+    """Runner steps of a few games of `policy` (exploring) against `opponent`, safe to replay."""
+    steps = []
+    lineup = (Entrant("me", policy, explore=True),) + tuple(Entrant(f"o{k}", opponent) for k in range(len(game.spec.sides) - 1))
+    play(game, lineup, n_games, seed=seed, batch=4, with_state=True,
+         on_step=lambda b: steps.append(dataclasses.replace(b, result=copy.deepcopy(b.result))))
+    return steps
+
+
+def rebind(batch, old, new):
+    """The same step as seen by another learner: its policy object in place of `old`."""
+    return dataclasses.replace(batch, policies=tuple(new if p is old else p for p in batch.policies))
+
+
+def test_iql_learns_tic_tac_toe_against_random() -> None:
+    game = games.load("tic_tac_toe")
+    random = RandomPolicy(game.spec)
+    learner = IQL(game.spec, "player", config={"epsilon_steps": 8_000}, seed=0)
+    before = win_rate(game, learner.frozen_policy(), random, 100)
+    train(game, learner, env_steps=20_000, opponents=[Entrant("random", random)], batch=16, seed=1)
+    after = win_rate(game, learner.frozen_policy(), random, 100)
+    assert after >= 0.8, (before, after)
+    assert after > before + 0.2
+
+
+def test_double_q_targets_pick_only_legal_actions() -> None:
+    gen = torch.Generator().manual_seed(0)
+    online = torch.randn(500, 9, generator=gen)
+    target = torch.randn(500, 9, generator=gen)
+    mask = torch.rand(500, 9, generator=gen) < 0.3
+    mask[torch.arange(500), torch.randint(0, 9, (500,), generator=gen)] = True  # at least one legal action
+    online[~mask] += 100.0  # illegal actions look best to the online network
+    actions, values = double_q_values(online, target, mask)
+    assert mask[torch.arange(500), actions].all()
+    assert torch.equal(values, target[torch.arange(500), actions])
+    best_legal = online.masked_fill(~mask, -1e9).argmax(1)
+    assert torch.equal(actions, best_legal)
+
+
+def test_iql_stored_masks_are_the_legal_moves_and_targets_stay_inside_them() -> None:
+    game = games.load("tic_tac_toe")
+    learner = IQL(game.spec, "player", config={"learning_starts": 200, "batch_size": 32}, seed=3)
+    train(game, learner, env_steps=2_000, opponents=[Entrant("random", RandomPolicy(game.spec))], batch=8, seed=2)
+    data = learner.buffers[0].data
+    size = len(learner.buffers[0])
+    live = ~data["terminated"][:size]
+    empty = data["next_obs"][:size, 0].reshape(size, 9) > 0.5  # plane 0: empty cells = legal moves
+    assert np.array_equal(data["next_mask"][:size][live], empty[live])
+    with torch.no_grad():
+        obs, ids = torch.from_numpy(data["next_obs"][:size]), torch.from_numpy(data["id"][:size])
+        online = learner.q.forward_group(0, obs, ids)
+        online[~torch.from_numpy(empty)] += 1e3  # tempt the argmax towards occupied cells
+        actions, _ = double_q_values(online, learner.q_target.forward_group(0, obs, ids),
+                                     torch.from_numpy(data["next_mask"][:size]))
+    assert empty[live][np.arange(int(live.sum())), actions.numpy()[live]].all()
+
+
+def test_iql_resumes_exactly_mid_episode() -> None:
+    game = games.load("tic_tac_toe")
+    config = {"learning_starts": 100, "batch_size": 32, "train_every": 2, "target_update": 10}
+    a = IQL(game.spec, "player", config=config, seed=5)
+    train(game, a, env_steps=600, opponents=[Entrant("random", RandomPolicy(game.spec))], batch=8, seed=4)
+    steps = recorded_steps(game, a.policy(), RandomPolicy(game.spec), n_games=24, seed=6)
+    half = len(steps) // 2 + 1  # mid-episode: some moves are still open
+    for batch in steps[:half]:
+        a.observe(batch)
+        a.update()
+    assert any(open_.any() for open_ in a.builder._open.values())
+    blob, manifest = pack(*a.state_dict())
+    b = IQL(game.spec, "player", config=config, seed=123)
+    b.load_state_dict(*unpack(blob, manifest))
+    for batch in steps[half:]:
+        a.observe(batch)
+        a.update()
+        b.observe(rebind(batch, a.policy(), b.policy()))
+        b.update()
+    assert a.updates == b.updates and a.env_steps == b.env_steps and a.updates > 0
+    for name, value in a.state_dict()[0].items():
+        assert np.array_equal(np.asarray(value), np.asarray(b.state_dict()[0][name])), name
+    for p, q in zip(a.q.parameters(), b.q.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_snapshot_policy_acts_like_the_frozen_policy() -> None:
+    game = games.load("tic_tac_toe")
+    learner = IQL(game.spec, "player", config={"learning_starts": 100, "batch_size": 32}, seed=1)
+    train(game, learner, env_steps=500, opponents=[Entrant("random", RandomPolicy(game.spec))], batch=8)
+    blob, manifest = pack(*learner.policy_state())
+    snapshot = load_policy(game.spec, *unpack(blob, manifest))
+    env = game.make(8, seed=3)
+    for seat in game.spec.seat_names:
+        obs, mask, keys = env.obs[seat], np.ones((8, 9), bool), np.arange(8)
+        assert np.array_equal(snapshot.act(obs, mask, seat=seat, keys=keys),
+                              learner.frozen_policy().act(obs, mask, seat=seat, keys=keys, explore=True))
+
+
+def test_nan_loss_stops_with_a_clear_error_and_leaves_the_learner_unchanged() -> None:
+    game = games.load("tic_tac_toe")
+    learner = IQL(game.spec, "player", config={"learning_starts": 100, "batch_size": 32}, seed=2)
+    train(game, learner, env_steps=400, opponents=[Entrant("random", RandomPolicy(game.spec))], batch=8)
+    learner.buffers[0].data["reward"][:] = np.nan
+    before, meta_before = learner.state_dict()
+    updates = learner.updates
+    with pytest.raises(LearnerError, match=r"iql.*update \d+"):
+        learner._train_step()
+    after, meta_after = learner.state_dict()
+    assert learner.updates == updates
+    assert all(np.array_equal(before[k], after[k], equal_nan=True) for k in before)
+    assert meta_after["numpy_rng"] == meta_before["numpy_rng"]  # the replay sample is undone too
+
+
+def test_bad_configuration_is_one_clear_sentence() -> None:
+    spec = games.load("tic_tac_toe").spec
+    with pytest.raises(LearnerError, match=r"iql has no setting 'learning_rate'; the closest valid setting is 'learning_starts'\."):
+        IQL(spec, "player", config={"learning_rate": 1e-3})
+    with pytest.raises(LearnerError, match=r"the closest valid setting is 'epsilon_end'"):
+        IQL(spec, "player", config={"epsilon_final": 0.1})
+    with pytest.raises(LearnerError, match="lr must be positive"):
+        IQL(spec, "player", config={"lr": -1.0})
+    with pytest.raises(LearnerError, match=r"iql setting 'batch_size' must be like 128, got '64'\."):
+        IQL(spec, "player", config={"batch_size": "64"})
+    with pytest.raises(LearnerError, match="gamma must be in"):
+        IQL(spec, "player", config={"gamma": 1.5})
+    tag = games.load("simple_tag(continuous=True)").spec
+    with pytest.raises(LearnerError, match=r"iql cannot learn role 'predator'.*needs discrete actions"):
+        IQL(tag, "predator")
+    with pytest.raises(LearnerError, match="needs discrete actions"):
+        make_learner("iql", tag, "prey")
+    learner = make_learner("iql", games.load("simple_tag").spec, "predator")  # discrete: fine
+    assert learner.seats == ("adversary_0", "adversary_1", "adversary_2")
+    with pytest.raises(LearnerError, match="checkpoint is for game"):
+        IQL(spec, "player").load_state_dict(*learner.state_dict())

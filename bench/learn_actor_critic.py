@@ -4,8 +4,9 @@ Sections, each with its own training budget in wall minutes (evaluation pauses t
 
   c4      MAPPO self-play on connect four: each chunk of training plays its latest policy
           and one past snapshot drawn uniformly from those it kept (the untrained policy, then
-          frozen_policy() every `--snapshot-every` env steps), half the games each. Win rate (draw = 1/2) of the greedy policy against
-          uniform random and against OpenSpiel's MCTS with 100 simulations, sides alternated.
+          frozen_policy() every `--snapshot-every` env steps), half the games each. Win rate
+          (draw = 1/2) of the greedy policy against uniform random and against OpenSpiel's
+          MCTS with 100 simulations, sides alternated.
   tag     simple_tag prey against the scripted chasers: MAPPO, then MADDPG. Escape rate
           (episodes without a tag) and the prey's mean return.
   spread  MAPPO on simple_spread: the team's return summed over its 3 agents per episode,
@@ -36,7 +37,7 @@ from agents.baselines import RandomPolicy, ScriptedPolicy, make_baseline
 from agents.maddpg import MADDPG
 from agents.mappo import MAPPO
 from league.runner import Entrant, play
-from league.trainer import evaluate, train
+from league.selfplay import evaluate, train
 
 # Tuned settings per section (each overrides the learner's defaults; see the dataclasses).
 C4 = {"conv": (32, 32), "hidden": (128,), "entropy_coef": 0.01, "rollout_steps": 32}
@@ -87,7 +88,8 @@ def connect_four(args) -> None:
 
     def chunk(k: int) -> None:
         opponents = [Entrant("past", past[rng.integers(len(past))])]
-        train(game, learner, env_steps=args.chunk, opponents=opponents, self_play=True, batch=64, seed=args.seed * 1000 + k)
+        train(game, learner, env_steps=args.chunk, opponents=opponents, self_play=True, batch=args.copies,
+              seed=args.seed * 1000 + k)
         if learner.env_steps - kept["at"] >= args.snapshot_every:
             past.append(learner.frozen_policy())
             kept["at"] = learner.env_steps
@@ -164,6 +166,7 @@ def main() -> None:
     parser.add_argument("--spread-minutes", type=float, default=20.0)
     parser.add_argument("--eval-every", type=float, default=60.0, help="training seconds between evaluations")
     parser.add_argument("--chunk", type=int, default=20000, help="env steps per training call")
+    parser.add_argument("--copies", type=int, default=64, help="connect four: games played in lockstep while training")
     parser.add_argument("--snapshot-every", type=int, default=100000, help="connect four: env steps between kept past copies")
     parser.add_argument("--games", type=int, default=200, help="connect four games vs random per evaluation")
     parser.add_argument("--mcts-games", type=int, default=100, help="connect four games vs MCTS-100 per evaluation")

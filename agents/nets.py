@@ -301,6 +301,15 @@ class QPolicy:
         x = torch.from_numpy(np.ascontiguousarray(obs, dtype=np.float32))  # (b, *obs_shape)
         return self.net(self.positions[seat], x).numpy()  # (b, A)
 
+    def probabilities(self, obs, mask, *, seat) -> np.ndarray:
+        """(b, A) one-hot on the greedy legal action: a greedy policy as a distribution."""
+        q = self.q_values(obs, seat)  # (b, A)
+        legal = legal_or_all(mask)  # (b, A)
+        greedy = np.where(legal, q, -np.inf).argmax(1)  # (b,)
+        out = np.zeros(q.shape)
+        out[np.arange(len(q)), greedy] = 1.0
+        return out
+
     def act(self, obs, mask, *, seat, keys, explore=False, engine_states=None) -> np.ndarray:
         q = self.q_values(obs, seat)  # (b, A)
         legal = legal_or_all(mask)  # (b, A)

@@ -25,6 +25,16 @@ ALGORITHMS: dict[str, str] = {
 }
 
 
+# what each algorithm is, for `league algos`
+SUMMARIES: dict[str, str] = {
+    "iql": "independent double DQN; one Q-network per role shared by its seats; discrete actions",
+    "vdn": "a team: per-seat utilities summed into the team value; discrete actions",
+    "qmix": "a team: per-seat utilities mixed monotonically by hypernetworks of the global state; discrete actions",
+    "mappo": "PPO actors per role with a centralised critic on the global state; discrete actions",
+    "maddpg": "per-seat actors with centralised critics; Gumbel-softmax or continuous boxes; simultaneous moves",
+}
+
+
 def algorithm_names() -> list[str]:
     return sorted(ALGORITHMS)
 

@@ -51,9 +51,11 @@ def train_for(config: TrainConfig, seconds: float, every: float,
             measure(trained, league)
             next_measure += every
         start = time.perf_counter()
+        before = sum(league.steps.values())
         records, metrics = league.play_round()
         league._count_steps()  # noqa: SLF001 - the bench drives the loop itself
         league.store_round(records, metrics)
+        league.steps_per_second = (sum(league.steps.values()) - before) / max(time.perf_counter() - start, 1e-9)
         league.round += 1
         for name in league.learners:
             league.maybe_snapshot(name)

@@ -129,6 +129,37 @@ def games_command(as_json: bool) -> None:
     ])
 
 
+@cli.command("algos")
+@click.option("--game", default=None, help="Also say which roles of this game each algorithm can learn.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def algos_command(game: str | None, as_json: bool) -> None:
+    """List the learning algorithms, and with --game which of its roles each can learn.
+
+    \b
+    Example:
+        league algos
+        league algos --game simple_tag
+    """
+    from agents.registry import SUMMARIES, algorithm, algorithm_names
+
+    spec = games.load(game).spec if game else None
+    rows = []
+    for name in algorithm_names():
+        row = {"name": name, "summary": SUMMARIES.get(name, "")}
+        if spec is not None:
+            cls = algorithm(name)
+            row["roles"] = {role: cls.unsupported(spec, role) or "yes" for role in spec.roles}
+        rows.append(row)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if spec is None:
+        print_table(None, ["algorithm", "what it is"], [(r["name"], r["summary"]) for r in rows])
+    else:
+        print_table(None, ["algorithm", *(f"role {role}" for role in spec.roles)],
+                    [(r["name"], *(("yes" if v == "yes" else "no") for v in r["roles"].values())) for r in rows])
+
+
 def backend_options(command):
     """--backend, --address, --workers, --working-dir: where the games are played."""
     for option in reversed([

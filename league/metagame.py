@@ -135,3 +135,22 @@ def mixture_exploitability(policies: Sequence[Any], weights: Sequence[float], sp
         return float(os_exploitability.exploitability(game, tables[0]))
     aggregate = PolicyAggregator(game).aggregate([0, 1], [tables, tables], [w, w])
     return float(os_exploitability.exploitability(game, aggregate))
+
+
+def exact_payoff(policy_a: Any, policy_b: Any, spec: GameSpec) -> float:
+    """A's exact expected return against B, averaged over both seat orders (no sampling noise).
+
+    Example:
+        >>> import games
+        >>> from agents.baselines import RandomPolicy
+        >>> spec = games.load("kuhn_poker").spec
+        >>> exact_payoff(RandomPolicy(spec), RandomPolicy(spec), spec)
+        0.0
+    """
+    from open_spiel.python.algorithms.expected_game_score import policy_value
+
+    game = _engine(spec)
+    a, b = tabulate(policy_a, spec), tabulate(policy_b, spec)
+    first = policy_value(game.new_initial_state(), [a, b])[0]  # A moves first
+    second = policy_value(game.new_initial_state(), [b, a])[1]  # A moves second
+    return float((first + second) / 2)

@@ -443,7 +443,9 @@ class League:
         self.last_snapshot[name] = self.steps[name]
         self.recent[name] = {}
         notes = [reason]
-        if self.config.snapshots.meta_games:
+        if self.exploitable:
+            self._exact_meta(snap)
+        elif self.config.snapshots.meta_games:
             self._meta_games(snap)
         if self.exploitable:
             from league.metagame import exploitability
@@ -458,6 +460,19 @@ class League:
         self.on_event(Event("snapshot", f"snapshot {snap} of {name} at step {self.steps[name]:,} ({'; '.join(notes)})",
                             {"snapshot": snap, "learner": name, "step": self.steps[name]}))
         return snap
+
+    def _exact_meta(self, snap: str) -> None:
+        """Small zero-sum games: the new snapshot's exact expected return against every pool member.
+
+        These exact values replace sampled meta games, so the pool's Nash mixture carries no
+        sampling noise (as PSRO does on poker)."""
+        from league.metagame import exact_payoff
+
+        mine = self._entrant(snap).policy
+        for other in (h.name for h in self._historical(self._role_of(snap) or self.spec.sides[0].role)):
+            value = 0.0 if other == snap else exact_payoff(mine, self._entrant(other).policy, self.spec)
+            self.meta[f"{snap}|{other}"] = [value * 1e6, 1e6]  # weight: exact, it outweighs any sampled games
+            self.meta[f"{other}|{snap}"] = [-value * 1e6, 1e6]
 
     def _meta_games(self, snap: str) -> None:
         """PSRO's empirical game: the new snapshot plays every other pool member of its role."""

@@ -408,13 +408,37 @@ class Store:
         """
         rows = [(_match_row(m), {p: _check_mu_sigma(p, mu, sigma) for p, (mu, sigma) in (r or {}).items()})
                 for m, r in items]
-        ids = []
+        if not rows:
+            return []
+        columns = list(rows[0][0])
+        insert = f"INSERT INTO matches ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        now = _now()
         with self._write() as db:
-            for row, ratings in rows:
-                match_id = int(db["matches"].insert(row).last_pk)
-                ids.append(match_id)
+            players = {p for _, ratings in rows for p in ratings}
+            known = {r["name"] for r in db.query(
+                f"SELECT name FROM players WHERE name IN ({', '.join('?' for _ in players)})", list(players))} \
+                if players else set()
+            missing = sorted(players - known)
+            if missing:
+                raise StoreError(f"cannot rate {missing[0]!r}: no player of that name is in this league.")
+            conn = db.conn
+            first = conn.execute("SELECT coalesce(max(id), 0) FROM matches").fetchone()[0] + 1
+            # one statement for all the games: inside this transaction their ids are consecutive
+            conn.executemany(insert, [[row[c] for c in columns] for row, _ in rows])
+            ids = list(range(first, first + len(rows)))
+            history, final, counts = [], {}, {}
+            for match_id, (_, ratings) in zip(ids, rows):
                 for player, (mu, sigma) in ratings.items():
-                    self._put_rating(player, mu, sigma, system=system, match_id=match_id, count_game=True)
+                    history.append((player, system, mu, sigma, match_id, now))
+                    final[player] = (mu, sigma)
+                    counts[player] = counts.get(player, 0) + 1
+            conn.executemany("INSERT INTO rating_history (player, system, mu, sigma, match_id, created)"
+                             " VALUES (?, ?, ?, ?, ?, ?)", history)
+            conn.executemany(
+                "INSERT INTO ratings (player, system, mu, sigma, games, updated) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (player, system) DO UPDATE SET mu = excluded.mu, sigma = excluded.sigma,"
+                " games = ratings.games + excluded.games, updated = excluded.updated",
+                [(p, system, mu, sigma, counts[p], now) for p, (mu, sigma) in final.items()])
         return ids
 
     def last_ids(self) -> dict[str, int]:

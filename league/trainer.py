@@ -160,13 +160,20 @@ class League:
                 "pool": len(self.snapshots), "evaluation": self.latest_eval}
 
     # -- who plays whom -----------------------------------------------------------------------
+    def _player(self, name: str):
+        """The store's row of a player, cached (players never change once written; rollbacks clear it)."""
+        cache = self.__dict__.setdefault("_players", {})
+        if name not in cache:
+            cache[name] = self.store.player(name)
+        return cache[name]
+
     def _role_of(self, name: str) -> str | None:
         """The role a player plays (None: any role, as baselines do)."""
         if name in self.learners:
             return self.learners[name].role
         if name in self.baselines:
             return None
-        player = self.store.player(name)
+        player = self._player(name)
         return player.role if player is not None and player.role else None
 
     def _historical(self, role: str):
@@ -176,7 +183,7 @@ class League:
         out = []
         for name in self.snapshots:
             if self._role_of(name) in (role, None):
-                parent = self.store.player(name).parent or ""
+                parent = self._player(name).parent or ""
                 out.append(Historical(name, parent, self.positions.get(parent, "")))
         out += [Historical(name, "", "") for name in self.baselines]
         return out
@@ -186,24 +193,36 @@ class League:
             return self.entrants[name]
         if name in self.baselines:
             return self.baselines[name]
-        return Entrant(name, self.cache.get(self.store.player(name)))
+        return Entrant(name, self.cache.get(self._player(name)))
 
     def _other_role(self, role: str) -> str:
         if self.spec.symmetric:
             return role
         return next(side.role for side in self.spec.sides if side.role != role)
 
+    def _round_pool(self, role: str):
+        """The pool of a role and its Nash mixture, computed once per round (not once per game)."""
+        cache = self.__dict__.setdefault("_pools", {})
+        key = (self.round, len(self.snapshots), role)
+        if key not in cache:
+            cache.clear()
+            pool = self._historical(role)
+            names = [h.name for h in pool]
+            wants_nash = any(self.mixes[n].nash > 0 for n in self.learners)
+            cache[key] = (pool, self.nash_weights(names) if wants_nash and names else None)
+        return cache[key]
+
     def _opponent(self, me: str) -> str:
         from league.matchmaking import alphastar_opponent, choose_opponent
 
         role = self._other_role(self.learners[me].role)
-        pool = self._historical(role)
+        pool, nash_weights = self._round_pool(role)
         if self.positions[me]:
             mains = [n for n, l in self.learners.items() if self.positions[n] == "main" and l.role == role]
             return alphastar_opponent(me, self.positions[me], mains, pool, self.table, self.rng)
         latest = [n for n, l in self.learners.items() if l.role == role]
         past = [h.name for h in pool]
-        nash = self.nash_weights(past) if self.mixes[me].nash > 0 and past else None
+        nash = nash_weights if self.mixes[me].nash > 0 else None
         return choose_opponent(me, self.mixes[me], latest, past, self.table, self.rng, nash)
 
     def _opposing_slot(self, me: str, opponent: str, side_index: int) -> Slot:
@@ -212,7 +231,7 @@ class League:
 
         side = self.spec.sides[side_index]
         mix = self.mixes[me]
-        pool = [h.name for h in self._historical(side.role)]
+        pool = [h.name for h in self._round_pool(side.role)[0]]
         if mix.pickup > 0 and len(side.seats) > 1 and len(pool) >= len(side.seats) and self.rng.random() < mix.pickup:
             weights = pfsp_weights([self.table.win_rate(me, p) for p in pool], mix.weighting)
             chosen = self.rng.choice(len(pool), size=len(side.seats), replace=False, p=weights)
@@ -401,7 +420,7 @@ class League:
         out = []
         for opponent, _ in sorted(self.recent[name].items(), key=lambda item: -item[1]):
             if opponent in self.learners:
-                mine = [s for s in self.snapshots if self.store.player(s).parent == opponent]
+                mine = [s for s in self.snapshots if self._player(s).parent == opponent]
                 opponent = mine[-1] if mine else None
             if opponent is not None and opponent not in out:
                 out.append(opponent)
@@ -429,7 +448,7 @@ class League:
         from league.entrants import save_snapshot
 
         learner = self.learners[name]
-        count = sum(1 for s in self.snapshots if self.store.player(s).parent == name)
+        count = sum(1 for s in self.snapshots if self._player(s).parent == name)
         snap = f"{name}-{count + 1:03d}"
         tensors, meta = learner.policy_state()
         kind = "team" if learner.algorithm in TEAM_ALGORITHMS else "snapshot"
@@ -450,7 +469,7 @@ class League:
         if self.exploitable:
             from league.metagame import exploitability
 
-            value = exploitability(self.cache.get(self.store.player(snap)), self.spec)
+            value = exploitability(self.cache.get(self._player(snap)), self.spec)
             self.store.add_metrics(snap, self.steps[name], {"exploitability": value})
             notes.append(f"exploitability {value:.4f}")
         position = self.positions[name]
@@ -584,6 +603,7 @@ class League:
         self.store.rollback(after_match=state["store"]["match"], after_metric=state["store"]["metric"],
                             drop_players=later)
         orphan_snapshot_files(self.store, {p.name for p in self.store.players()})
+        self.__dict__.pop("_players", None)
         self.round, self.games = state["round"], state["games"]
         self.steps = dict(state["steps"])
         self.last_snapshot, self.last_eval = state["last_snapshot"], state["last_eval"]

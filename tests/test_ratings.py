@@ -231,3 +231,29 @@ def test_config_from_mapping() -> None:
     for bad in ({"sigma": 0.0}, {"beta": -1.0}, {"tau": -0.1}, {"draw_probability": 1.0}, {"mu": "high"}):
         with pytest.raises(RatingError):
             RatingConfig.from_mapping(bad)
+
+
+def test_closed_form_one_on_one_matches_the_trueskill_library() -> None:
+    """The fast two-player path gives the library's numbers (its own normal tables differ by ~1e-5)."""
+    import random
+
+    import trueskill
+
+    rng = random.Random(1)
+    for config in (RatingConfig(), RatingConfig(tau=0.0), RatingConfig(draw_probability=0.3, beta=3.0)):
+        rater = Rater(config=config)
+        env = trueskill.TrueSkill(mu=config.mu, sigma=config.sigma, beta=config.beta, tau=config.tau,
+                                  draw_probability=config.draw_probability, backend=None)
+        checked = 0
+        for _ in range(500):
+            a = Rating(rng.uniform(0, 50), rng.uniform(0.3, 9))
+            b = Rating(rng.uniform(0, 50), rng.uniform(0.3, 9))
+            ranks = rng.choice([(0, 1), (1, 0), (0, 0)])
+            fast = rater._one_on_one(a, b, *ranks)
+            if fast is None:
+                continue
+            checked += 1
+            library = env.rate([(env.create_rating(a.mu, a.sigma),), (env.create_rating(b.mu, b.sigma),)], list(ranks))
+            for mine, (theirs,) in zip(fast, library):
+                assert abs(mine.mu - theirs.mu) < 1e-4 and abs(mine.sigma - theirs.sigma) < 1e-4
+        assert checked > 300

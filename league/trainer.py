@@ -189,11 +189,19 @@ class League:
         return out
 
     def _entrant(self, name: str) -> Entrant:
+        """The entrant called `name`; one object per name within a round, so the runner batches
+        every game of a snapshot into one forward pass (it groups copies by entrant)."""
         if name in self.entrants:
             return self.entrants[name]
         if name in self.baselines:
             return self.baselines[name]
-        return Entrant(name, self.cache.get(self._player(name)))
+        frozen = self.__dict__.setdefault("_frozen", {})
+        if frozen.get("round") != self.round:
+            frozen.clear()
+            frozen["round"] = self.round
+        if name not in frozen:
+            frozen[name] = Entrant(name, self.cache.get(self._player(name)))
+        return frozen[name]
 
     def _other_role(self, role: str) -> str:
         if self.spec.symmetric:

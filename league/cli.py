@@ -6,14 +6,11 @@ Every error a user can cause ends in one sentence on stderr and exit status 1.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 import games
 from agents.base import LearnerError, PolicyError
@@ -24,50 +21,28 @@ from league.play import PlayError, play_game
 from league.report import ReportError, write_report
 from league.leaderboard import standings
 from league.views import bradley_terry, nash_view
-from league.ratings import PayoffMatrix, RatingError, Rater, payoff_matrix
+from league.ratings import PayoffMatrix, RatingError, payoff_matrix
 from league.backends import BACKENDS, BackendError, make_backend
 from league.threads import limit_threads
+from league.display import TrainDisplay, play_with_progress, print_leaderboard, print_pairings, print_table, run_spec
+from league.runs import DEFAULT_ENTRANTS, DEFAULT_RUN, DEFAULT_TRAIN, RunError, as_mapping, bots_for, entrant_names, parse_anchors, rater_of, read_toml, run_name, train_until_done_or_interrupted, validate_training
 from league.checkpoints import ResumeError
 from league.config import ConfigError, TrainConfig, load_config
 from league.matchmaking import MatchmakingError
 from league.runner import RunnerError
-from league.trainer import Event, League, rater_from
+from league.trainer import League
 from league.store import Store, StoreError
-from league.tournament import FORMATS, TournamentConfig, TournamentError, play_tournament
+from league.tournament import FORMATS, TournamentConfig, TournamentError
 from league.tournament import check as check_tournament
 
 __version__ = "0.1.0"
 
-DEFAULT_RUN = "runs/default"
-DEFAULT_ENTRANTS = "random,mcts:25,mcts:100"
 
 # errors a user can cause: reported as one sentence, exit status 1
 USER_ERRORS: tuple[type[BaseException], ...] = (
     GameError, PolicyError, LearnerError, RunnerError, StoreError, RatingError, EntrantError, TournamentError,
-    ConfigError, ResumeError, MatchmakingError, ExportError, ReportError, PlayError,
+    ConfigError, ResumeError, MatchmakingError, ExportError, ReportError, PlayError, BackendError, RunError,
 )
-
-
-def console() -> Console:
-    """A console on stdout; when not a terminal: plain, and wide enough never to cut a cell."""
-    plain = not sys.stdout.isatty()
-    return Console(highlight=False, soft_wrap=False, width=200 if plain else None)
-
-
-def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
-                right: Sequence[str] = ()) -> None:
-    table = Table(title=title, title_justify="left", header_style="bold", box=None, pad_edge=False)
-    for column in columns:
-        table.add_column(column, justify="right" if column in right else "left", no_wrap=True)
-    for row in rows:
-        table.add_row(*(str(x) for x in row))
-    out = console()
-    if out.is_terminal:
-        out.print(table)
-        return
-    with out.capture() as captured:
-        out.print(table)
-    click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 
 class LeagueGroup(click.Group):
@@ -240,21 +215,21 @@ def tournament_command(game: str | None, entrants: str | None, n_games: int, see
             store.check_game(loaded.ref)
             if anchors:
                 raise click.UsageError("--anchor is fixed when a run is created; this run already exists")
-        names = _entrant_names(entrants, store, top, include)
+        names = entrant_names(entrants, store, top, include)
         config = TournamentConfig(game=loaded.ref, entrants=tuple(names), games=n_games, seed=seed, format=fmt,
                                   challengers=tuple(c.strip() for c in challengers.split(",")) if challengers else (),
                                   rounds=rounds, sprt=sprt or "")
         check_tournament(loaded.spec, config)
         roster = resolve(names, loaded.spec, store)
-        run_config = info["config"] if info is not None else {"ratings": {"anchors": _parse_anchors(anchors)}}
-        rater = _rater(run_config)
+        run_config = info["config"] if info is not None else {"ratings": {"anchors": parse_anchors(anchors)}}
+        rater = rater_of(run_config)
         if store is None:
             store = Store.open(run_dir, create=True)
         if store.run_info() is None:
-            store.init_run(_run_name(run_dir), loaded.ref, run_config)
+            store.init_run(run_name(run_dir), loaded.ref, run_config)
         executor = make_backend(backend, workers=workers, address=address, working_dir=working_dir)
         try:
-            result = _play_with_progress(store, loaded, roster, config, rater, batch, stop_on_error=stop_on_error,
+            result = play_with_progress(store, loaded, roster, config, rater, batch, stop_on_error=stop_on_error,
                                          move_timeout=move_timeout, backend=executor)
         finally:
             executor.close()
@@ -263,148 +238,11 @@ def tournament_command(game: str | None, entrants: str | None, n_games: int, see
         if result.played:
             click.echo(f"{result.played / max(result.seconds, 1e-9):.1f} games/s", err=True)
         if result.pairings and len(loaded.spec.sides) == 2:
-            _print_pairings(result.pairings, config)
-        _print_leaderboard(store)
+            print_pairings(result.pairings, config)
+        print_leaderboard(store)
     finally:
         if store is not None:
             store.close()
-
-
-def _elo(value: float) -> str:
-    return f"{value:+.0f}" if abs(value) != float("inf") else ("+inf" if value > 0 else "-inf")
-
-
-def _print_pairings(pairings, config: TournamentConfig) -> None:
-    test = config.test()
-    rows = []
-    for p in pairings:
-        elo, low, high = p.elo()
-        interval = "-" if not p.pairs else f"{_elo(elo)} [{_elo(low)}, {_elo(high)}]"
-        row = [f"{p.a} vs {p.b}", p.games, "-" if not p.games else f"{p.points:g}/{p.games}", interval]
-        if test is not None:
-            row += [f"{p.llr:+.2f} ({test.lower:.2f}, {test.upper:.2f})", p.status if p.status != "done" else "-"]
-        rows.append(row)
-    columns = ["pairing", "games", "score", "elo [95%]"] + (["llr (bounds)", "sprt"] if test is not None else [])
-    print_table(None, columns, rows, right=("games",))
-
-
-def _run_name(run_dir: str) -> str:
-    return str(run_dir).rstrip("/").rsplit("/", 1)[-1]
-
-
-def _parse_anchors(anchors: Sequence[str]) -> dict[str, float]:
-    out = {}
-    for text in anchors:
-        name, sep, value = text.partition("=")
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep or not name.strip():
-            raise click.UsageError(f"--anchor takes NAME=MU, e.g. random=0, got {text!r}")
-    return out
-
-
-def _rater(config: dict) -> Rater:
-    return rater_from((config or {}).get("ratings", {}))
-
-
-def _entrant_names(entrants: str | None, store: Store | None, top: int | None = None,
-                   include: str | None = None) -> list[str]:
-    if top is not None:
-        if entrants is not None:
-            raise click.UsageError("give either --entrants or --top, not both")
-        if store is None:
-            raise StoreError("--top picks snapshots from an existing run; this run does not exist")
-        ranked = [s.name for s in standings(store) if (store.player(s.name) or None) and store.player(s.name).weights_path]
-        if top < 1 or not ranked:
-            raise TournamentError(f"--top needs a positive K and a run with snapshots; {len(ranked)} snapshots here")
-        names = ranked[:top]
-        if include == "baselines":
-            names += [p.name for p in store.players(kind="baseline")]
-        return names
-    if include:
-        raise click.UsageError("--include works with --top")
-    if entrants is not None:
-        return [name.strip() for name in entrants.split(",")]
-    snapshots = [p.name for p in store.players() if p.weights_path] if store is not None else []
-    if snapshots:
-        return ["random", *snapshots]
-    return DEFAULT_ENTRANTS.split(",")
-
-
-def _play_with_progress(store, game, roster, config, rater, batch, **options):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    if not sys.stderr.isatty():
-        return play_tournament(store, game, roster, config, rater, batch=batch, **options)
-    test = config.test()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("games"),
-               TextColumn("{task.fields[rate]:>7.1f} games/s"), TimeElapsedColumn(), TextColumn("ETA"),
-               TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task(config.format, total=None, rate=0.0)
-        start = [None]
-
-        def progress(done: int, total: int, pairings) -> None:
-            import time
-
-            now = time.perf_counter()
-            if start[0] is None:
-                start[0] = (now, done)
-            elapsed = now - start[0][0]
-            rate = (done - start[0][1]) / elapsed if elapsed > 0 else 0.0
-            description = config.format
-            if test is not None:
-                live = [p for p in pairings if p.status == "running"]
-                shown = live[0] if live else (pairings[-1] if pairings else None)
-                if shown is not None:
-                    description = (f"{shown.a} vs {shown.b}: llr {shown.llr:+.2f} "
-                                   f"({test.lower:.2f}, {test.upper:.2f})")
-            bar.update(task, completed=done, total=total, rate=rate, description=description)
-
-        return play_tournament(store, game, roster, config, rater, batch=batch, progress=progress, **options)
-
-
-def _run_spec(store: Store):
-    info = store.run_info()
-    if info is None:
-        return None
-    try:
-        return games.load(info["game"]).spec
-    except GameError:
-        return None
-
-
-def _cell(value) -> str:
-    if value is None:
-        return "-"
-    return str(value) if isinstance(value, int) else f"{value:.4f}"
-
-
-def _print_leaderboard(store: Store) -> None:
-    rows = standings(store, spec=_run_spec(store))
-    columns = ["rank", "name", "kind", "algorithm", "mu", "sigma", "score", "games", "W", "D", "L"]
-    extra = [(title, attr) for title, attr in (("forfeits", "forfeits"), ("exploitability", "exploitability"),
-                                               ("return/seat", "per_capita"))
-             if any(getattr(s, attr) not in (None, 0) for s in rows)]
-    print_table(None, columns + [title for title, _ in extra], [
-        (s.rank, s.name, s.kind, s.algorithm or "-", f"{s.mu:.2f}", f"{s.sigma:.2f}", f"{s.score:.2f}", s.games,
-         s.wins, s.draws, s.losses, *(_cell(getattr(s, a)) for _, a in extra))
-        for s in rows
-    ], right=("rank", "mu", "sigma", "score", "games", "W", "D", "L", "forfeits", "exploitability", "return/seat"))
-
-
-DEFAULT_TRAIN = {
-    "game": "connect_four",
-    "steps": 60_000,
-    "batch_games": 64,
-    "round_games": 128,
-    "checkpoint_every": 20_000,
-    "learners": [{"algo": "mappo"}, {"algo": "iql"}],
-    "snapshots": {"min_steps": 10_000, "max_steps": 20_000, "win_rate": 0.7, "eval_games": 20},
-    "evaluation": {"every": 20_000, "opponents": ["random", "mcts:25"], "games": 20},
-}
 
 
 @cli.command("train")
@@ -446,145 +284,38 @@ def train_command(config_path: str | None, game: str | None, algos: tuple[str, .
             if config_path or game or algos or seed is not None or batch_games is not None:
                 raise ConfigError(f"{run_dir} is already a training run; only --steps may change when resuming "
                                   f"(start a new run with another --run)")
-            config = TrainConfig.from_mapping(_toml(state["config"])).with_overrides(steps=steps)
+            config = TrainConfig.from_mapping(read_toml(state["config"])).with_overrides(steps=steps)
         else:
             base = load_config(config_path) if config_path else TrainConfig.from_mapping(DEFAULT_TRAIN)
             config = base.with_overrides(**overrides)
             if not config_path and game:
                 # the built-in evaluation bots, kept to those that can play the chosen game
-                bots = _bots_for(games.load(config.game).spec)
-                config = TrainConfig.from_mapping({**_as_mapping(config), "evaluation": {
-                    **_as_mapping(config)["evaluation"], "opponents": bots}})
+                bots = bots_for(games.load(config.game).spec)
+                config = TrainConfig.from_mapping({**as_mapping(config), "evaluation": {
+                    **as_mapping(config)["evaluation"], "opponents": bots}})
         loaded = games.load(config.game)
         if store is not None and store.run_info() is not None:
             store.check_game(loaded.ref)
         if store is None:
             # build the league once on a scratch basis first, so a bad configuration leaves no run behind
-            _validate(config, loaded)
+            validate_training(config, loaded)
             store = Store.open(run_dir, create=True)
         if store.run_info() is None:
-            store.init_run(_run_name(run_dir), loaded.ref, {"train": config.to_toml(), "ratings": config.ratings})
+            store.init_run(run_name(run_dir), loaded.ref, {"train": config.to_toml(), "ratings": config.ratings})
         store.write_file("config.toml", config.to_toml().encode())
         executor = make_backend(backend, workers=workers, address=address, working_dir=working_dir)
-        with _TrainDisplay(store) as display:
+        with TrainDisplay(store) as display:
             league_ = League(store, loaded, config, on_event=display, backend=executor)
             resumed = league_.resume()
             if resumed:
                 click.echo(f"resuming {run_dir} at round {league_.round}", err=True)
-            _train_until_done_or_interrupted(league_)
+            train_until_done_or_interrupted(league_)
         click.echo(f"trained {', '.join(f'{n} {l.env_steps:,} steps' for n, l in league_.learners.items())}; "
                    f"{len(league_.snapshots)} snapshots in the pool")
-        _print_leaderboard(store)
+        print_leaderboard(store)
     finally:
         if store is not None:
             store.close()
-
-
-def _bots_for(spec) -> list[str]:
-    from agents.baselines import make_baseline
-
-    bots = []
-    for name in ("random", "mcts:25", "scripted"):
-        try:
-            make_baseline(name, spec)
-        except PolicyError:
-            continue
-        bots.append(name)
-    return bots
-
-
-def _as_mapping(config: TrainConfig) -> dict:
-    from dataclasses import asdict
-
-    return asdict(config)
-
-
-def _toml(text: str) -> dict:
-    import tomllib
-
-    return tomllib.loads(text)
-
-
-def _validate(config: TrainConfig, game) -> None:
-    """Refuse what cannot train (unknown algorithm, wrong role, bad hyperparameters) before any file is made."""
-    import tempfile
-
-    from agents.registry import make_learner
-    from league.entrants import resolve
-    from league.matchmaking import Mix
-
-    for k, learner in enumerate(config.learners):
-        make_learner(learner.algo, game.spec, learner.role or game.spec.sides[0].role, config=learner.config, seed=k)
-        Mix.from_mapping({**config.matchmaking, **learner.matchmaking})
-    resolve(list(config.evaluation.opponents), game.spec)
-    rater_from(config.ratings)
-    with tempfile.TemporaryDirectory() as scratch, Store.open(scratch, create=True) as store:
-        League(store, game, config)  # role coverage and the rest of the wiring
-
-
-class _TrainDisplay:
-    """Live view of a training run: a table redrawn every round on a terminal (steps, steps/s,
-    pool size, each learner's latest evaluation, the top of the leaderboard), one printed line
-    per snapshot and evaluation either way."""
-
-    def __init__(self, store: Store):
-        self.store = store
-        self.live = None
-        self.console = Console(stderr=True)
-
-    def __enter__(self) -> "_TrainDisplay":
-        if self.console.is_terminal:
-            from rich.live import Live
-
-            self.live = Live(console=self.console, refresh_per_second=2, transient=False)
-            self.live.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.live is not None:
-            self.live.__exit__(*exc)
-
-    def __call__(self, event: Event) -> None:
-        if event.kind in ("snapshot", "evaluation"):
-            if self.live is not None:
-                self.live.console.print(event.text)
-            else:
-                click.echo(event.text)
-        elif event.kind == "round" and self.live is not None:
-            self.live.update(self._table(event.data))
-
-    def _table(self, data: dict):
-        from rich.console import Group
-
-        learners = Table(title=f"round {data['round']}: {data['steps_per_second']:,.0f} steps/s, pool {data['pool']}",
-                         title_justify="left", box=None)
-        for column in ("learner", "steps", "latest evaluation"):
-            learners.add_column(column)
-        for name, steps in data["steps"].items():
-            shown = ", ".join(f"{k} {v:.3f}" for k, v in data["evaluation"].get(name, {}).items()) or "-"
-            learners.add_row(name, f"{steps:,}", shown)
-        top = Table(title="leaderboard (top 5)", title_justify="left", box=None)
-        for column in ("rank", "name", "mu", "sigma", "score"):
-            top.add_column(column)
-        for row in standings(self.store)[:5]:
-            top.add_row(str(row.rank), row.name, f"{row.mu:.2f}", f"{row.sigma:.2f}", f"{row.score:.2f}")
-        return Group(learners, top)
-
-
-def _train_until_done_or_interrupted(league_: League) -> None:
-    import signal
-
-    def stop(signum, frame):  # noqa: ARG001
-        if league_.stop_requested:
-            raise KeyboardInterrupt
-        league_.stop_requested = True
-        click.echo("stopping after this round (Ctrl-C again to abort without a checkpoint)", err=True)
-
-    previous = signal.signal(signal.SIGINT, stop)
-    try:
-        league_.run()
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 @cli.command("leaderboard")
@@ -608,7 +339,7 @@ def leaderboard_command(view: str, as_json: bool, as_csv: bool, run_dir: str) ->
         raise click.UsageError("choose one of --json and --csv")
     with open_run(run_dir) as store:
         if view == "trueskill":
-            rows = [s.as_dict() for s in standings(store, spec=_run_spec(store))]
+            rows = [s.as_dict() for s in standings(store, spec=run_spec(store))]
         else:
             results = [(m.sides, m.ranks) for m in store.matches()]
             rows = [asdict(r) for r in (bradley_terry(results) if view == "bt" else nash_view(results))]
@@ -627,7 +358,7 @@ def leaderboard_command(view: str, as_json: bool, as_csv: bool, run_dir: str) ->
                 writer.writerow(row)
             click.echo(buffer.getvalue(), nl=False)
         elif view == "trueskill":
-            _print_leaderboard(store)
+            print_leaderboard(store)
         elif view == "bt":
             print_table(None, ["rank", "name", "elo", "95% interval", "games"], [
                 (r["rank"], r["name"], f"{r['elo']:+.0f}", f"[{r['lower']:+.0f}, {r['upper']:+.0f}]", r["games"])
@@ -824,7 +555,7 @@ def play_command(opponent: str, game: str | None, first: bool, seed: int | None,
         if store is None:
             store = Store.open(run_dir, create=True)
         if store.run_info() is None:
-            store.init_run(_run_name(run_dir), loaded.ref, {})
+            store.init_run(run_name(run_dir), loaded.ref, {})
 
         def ask(prompt: str) -> str:
             try:

@@ -28,7 +28,7 @@ import numpy as np
 
 from agents.base import Policy, StepBatch
 from agents.baselines import RandomPolicy
-from games.base import Game, GameSpec, IllegalActionError, StepResult, VecEnv, derive_seed, move_keys
+from games.base import Game, GameSpec, IllegalActionError, VecEnv, derive_seed, move_keys
 
 
 class RunnerError(RuntimeError):

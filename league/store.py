@@ -22,12 +22,8 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
-import os
-import re
-import secrets
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -36,9 +32,10 @@ from typing import Any, Iterator, Mapping
 
 import sqlite_utils
 
+from league.files import DB_NAME, RunFiles, StoreError, sanitize_name  # noqa: F401 - re-exported
+
 SCHEMA_VERSION = 1
 APPLICATION = "league"
-DB_NAME = "league.db"
 BUSY_TIMEOUT_S = 30.0
 PLAYER_KINDS = ("learner", "snapshot", "baseline", "team")
 ORIGINS = ("tournament", "training", "evaluation")
@@ -84,10 +81,6 @@ _PLAYER_IN_SIDES = (
     "EXISTS (SELECT 1 FROM json_each(matches.sides) AS side"
     " WHERE instr('+' || side.value || '+', '+' || ? || '+') > 0)"
 )
-
-
-class StoreError(RuntimeError):
-    """The run database or a file of the run cannot be used as asked."""
 
 
 class DuplicateMatch(StoreError):
@@ -157,24 +150,7 @@ class Metric:
     created: str
 
 
-def sanitize_name(name: str) -> str:
-    """A safe file-name component for a player name: letters, digits and `._-` survive.
-
-    Anything else, and a leading dot, becomes `_`, so the result is never hidden, `.`
-    or `..`. Different names can map to one file name, so store the path you used.
-
-    Example:
-        >>> sanitize_name("mappo/predators v2:0012"), sanitize_name("..")
-        ('mappo_predators_v2_0012', '_.')
-    """
-    if not isinstance(name, str) or not name:
-        raise StoreError(f"a file name needs a non-empty player name, not {name!r}.")
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)
-    safe = "_" + safe[1:] if safe.startswith(".") else safe
-    return safe[:200]  # file systems cap a name at 255 bytes; leave room for suffixes
-
-
-class Store:
+class Store(RunFiles):
     """One run's database: `Store.open(run_dir)`, then close it (or use `with`); see the module example."""
 
     def __init__(self, run_dir: Path, conn: sqlite3.Connection):
@@ -600,75 +576,6 @@ class Store:
         rows = self._select("metrics", order_by="player, key, step, id", player=player, key=key)
         return [Metric(r["player"], r["step"], r["key"], math.nan if r["value"] is None else r["value"],
                        r["created"]) for r in rows]
-
-    # files
-
-    def _inside(self, relative_path: str | Path) -> Path:
-        rel, root = Path(relative_path), self.run_dir.resolve()
-        target = (root / rel).resolve()  # resolves symlinks too, so a link cannot lead out
-        if (str(relative_path) in ("", ".") or rel.is_absolute() or rel.drive or ".." in rel.parts
-                or target == root or not target.is_relative_to(root)):
-            raise StoreError(f"{str(relative_path)!r} is not a file path inside the run directory {self.run_dir}.")
-        if target.parent == root and target.name.startswith(DB_NAME):
-            raise StoreError(f"{str(relative_path)!r} belongs to the run database and cannot be used as a file.")
-        return target
-
-    def write_file(self, relative_path: str | Path, data: bytes) -> str:
-        """Write `data` under the run directory atomically and return its sha256 hex digest.
-
-        Example:
-            >>> import tempfile
-            >>> with tempfile.TemporaryDirectory() as tmp, Store.open(tmp, create=True) as store:
-            ...     digest = store.write_file("snapshots/a.json", b"{}")
-            ...     store.verify_file("snapshots/a.json", digest).read_bytes()
-            b'{}'
-        """
-        target = self._inside(relative_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(8)}.tmp"
-        # os.open with 0o666 lets the umask decide the permissions, as a plain open() would.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        if os.name != "nt":  # the rename survives a power cut only once the directory is synced
-            dir_fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-        return hashlib.sha256(data).hexdigest()
-
-    def verify_file(self, relative_path: str | Path, sha256: str) -> Path:
-        """Check a file of the run against its recorded sha256, and return its path.
-
-        Example:
-            >>> import tempfile
-            >>> with tempfile.TemporaryDirectory() as tmp, Store.open(tmp, create=True) as store:
-            ...     _ = store.write_file("w.bin", b"abc")
-            ...     try:
-            ...         store.verify_file("w.bin", "0" * 64)
-            ...     except StoreError as error:
-            ...         print(str(error).replace(tmp, "TMP"))
-            TMP/w.bin is corrupt or was changed (sha256 mismatch).
-        """
-        target = self._inside(relative_path)
-        if not target.is_file():
-            raise StoreError(f"{self.run_dir / relative_path} is missing.")
-        digest = hashlib.sha256()
-        with open(target, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-        if digest.hexdigest() != str(sha256).lower():
-            raise StoreError(f"{self.run_dir / relative_path} is corrupt or was changed (sha256 mismatch).")
-        return target
-
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")

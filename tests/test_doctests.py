@@ -1,0 +1,26 @@
+"""Every `Example:` in the code runs and says what it shows."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import agents
+import games
+import league
+
+MODULES = sorted(
+    f"{package.__name__}.{info.name}"
+    for package in (games, agents, league)
+    for info in pkgutil.iter_modules(package.__path__)
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_examples(name: str) -> None:
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0, f"{result.failed} example(s) of {name} failed"

@@ -66,6 +66,7 @@ class LearnerSpec:
     matchmaking: dict[str, Any] = field(default_factory=dict)  # latest/past/pfsp/nash weights, weighting, pickup
     seed: int = 0  # added to the run's seed for this learner's networks and exploration
     position: str = ""  # AlphaStar league position: main | main_exploiter | league_exploiter ("" = its matchmaking mix)
+    reset: float = 0.0  # chance to return to its initial weights when it snapshots (1 = PSRO's fresh best responses)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], index: int) -> "LearnerSpec":
@@ -80,6 +81,8 @@ class LearnerSpec:
             spec = cls(**{**asdict(spec), "name": spec.algo})
         if not _NAME.match(spec.name):
             raise ConfigError(f"learner name {spec.name!r} may only use letters, digits, '.', '_' and '-' (64 at most)")
+        if not 0.0 <= float(spec.reset) <= 1.0:
+            raise ConfigError(f"{where}: reset is a probability in [0, 1], got {spec.reset!r}")
         from league.matchmaking import MatchmakingError, check_position
 
         try:

@@ -66,6 +66,7 @@ class League:
         self.learners: dict[str, Learner] = {}
         self.mixes: dict[str, Mix] = {}
         self.positions: dict[str, str] = {}
+        self.resets: dict[str, float] = {}
         for k, spec in enumerate(config.learners):
             role = spec.role or self.spec.sides[0].role
             learner = make_learner(spec.algo, self.spec, role, config=spec.config,
@@ -73,11 +74,12 @@ class League:
             self.learners[spec.name] = learner
             self.mixes[spec.name] = Mix.from_mapping({**config.matchmaking, **spec.matchmaking})
             self.positions[spec.name] = spec.position
+            # AlphaStar: main exploiters always, league exploiters a quarter of the time
+            self.resets[spec.name] = spec.reset or {"main_exploiter": 1.0, "league_exploiter": 0.25}.get(spec.position, 0.0)
         self.baselines = {e.name: e for e in resolve(list(config.pool_baselines), self.spec)}
         self._check_roles()
         # exploiters return to these weights when they snapshot (AlphaStar)
-        self.initial = {name: self.learners[name].state_dict() for name, pos in self.positions.items()
-                        if pos in ("main_exploiter", "league_exploiter")}
+        self.initial = {name: self.learners[name].state_dict() for name, p in self.resets.items() if p > 0}
         self.entrants = {name: Entrant(name, learner.policy(), explore=True) for name, learner in self.learners.items()}
         self.cache = SnapshotCache(store, self.spec, capacity=config.pool_cache)
         self.table = PayoffTable()
@@ -480,8 +482,8 @@ class League:
             value = exploitability(self.cache.get(self._player(snap)), self.spec)
             self.store.add_metrics(snap, self.steps[name], {"exploitability": value})
             notes.append(f"exploitability {value:.4f}")
-        position = self.positions[name]
-        if position == "main_exploiter" or (position == "league_exploiter" and self.rng.random() < 0.25):
+        chance = self.resets[name]
+        if chance >= 1.0 or (chance > 0 and self.rng.random() < chance):
             learner.load_state_dict(*self.initial[name])  # back to its initial weights (AlphaStar)
             notes.append("reset to its initial weights")
         self.on_event(Event("snapshot", f"snapshot {snap} of {name} at step {self.steps[name]:,} ({'; '.join(notes)})",

@@ -63,8 +63,10 @@ def main() -> None:
     pure = rollout_rate(league)
     print(f"final champion {champion.name}: vs mcts:100 {final100[0]:.2f} (W{final100[1]} D{final100[2]} L{final100[3]}), "
           f"vs mcts:1000 {final1000[0]:.2f} (W{final1000[1]} D{final1000[2]} L{final1000[3]}) over 100 games each")
+    learn = league.timings["learn"] / max(league.timings["round"], 1e-9)
     print(f"throughput: training {train_rate:,.0f} env steps/s (last round), pure rollout {pure:,.0f} steps/s "
-          f"with the same policies and batch: {train_rate / pure:.2f} of rollout speed")
+          f"with the same policies and batch: {train_rate / pure:.2f} of rollout speed; the learners' updates "
+          f"took {learn:.0%} of the rounds' time")
 
 
 if __name__ == "__main__":

@@ -103,6 +103,8 @@ class League:
         self.env = game.make(config.batch_games, seed=config.seed) if self.backend is None else None
         self.stop_requested = False
         self.steps_per_second = 0.0
+        # wall seconds: whole rounds of play, and the learners' share of them (observe + update)
+        self.timings = {"round": 0.0, "learn": 0.0}
 
     # -- setup ------------------------------------------------------------------------------
     def _check_roles(self) -> None:
@@ -255,6 +257,7 @@ class League:
         counts: dict[str, dict[str, int]] = {n: defaultdict(int) for n in self.learners}
 
         def observe(batch: StepBatch) -> None:
+            started = time.perf_counter()
             for name, learner in self.learners.items():
                 policy = self.entrants[name].policy
                 moved = np.zeros(len(batch.result.terminated), dtype=bool)
@@ -267,12 +270,15 @@ class League:
                         raise LearnerError(f"learner {name!r} reported {key}={value} at step {learner.env_steps}")
                     sums[name][key] += value
                     counts[name][key] += 1
+            self.timings["learn"] += time.perf_counter() - started
 
+        started = time.perf_counter()
         needs_state = any(getattr(l, "needs_state", False) for l in self.learners.values())
         if self.backend is None:
             records = run(self.game, tasks, env=self.env, on_step=observe, with_state=needs_state)
         else:
             records = self._play_remote(tasks, observe, needs_state)
+        self.timings["round"] += time.perf_counter() - started
         self.games += len(tasks)
         metrics = {n: {k: sums[n][k] / counts[n][k] for k in sums[n]} for n in self.learners}
         return records, metrics

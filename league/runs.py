@@ -25,10 +25,10 @@ class RunError(ValueError):
 
 DEFAULT_TRAIN = {
     "game": "connect_four",
-    "steps": 60_000,
+    "steps": 120_000,
     "batch_games": 64,
     "round_games": 128,
-    "checkpoint_every": 20_000,
+    "checkpoint_every": 40_000,
     "learners": [{"algo": "mappo"}, {"algo": "iql"}],
     "snapshots": {"min_steps": 10_000, "max_steps": 20_000, "win_rate": 0.7, "eval_games": 20},
     "evaluation": {"every": 20_000, "opponents": ["random", "mcts:25"], "games": 20},

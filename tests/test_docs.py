@@ -33,5 +33,39 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert block[0] == "bash"
     commands = block[1:]
     assert len(commands) == 2
-    assert commands[0].endswith("league tournament") and "pip install torch==2.13.0" in commands[0]
-    assert commands[1].endswith("python -m pytest") and ".[test]" in commands[1]
+    assert commands[0].endswith("league train") and "pip install torch==2.13.0" in commands[0]
+    assert commands[1].endswith("python -m pytest") and ".[test," in commands[1]
+
+
+def test_readme_configuration_example_is_a_valid_league(tmp_path: Path) -> None:
+    import games
+    from league.config import load_config
+    from league.runs import validate_training
+
+    toml = re.search(r"```toml\n(.*?)```", README, re.S)
+    assert toml, "README needs a ```toml configuration example"
+    (tmp_path / "run.toml").write_text(toml.group(1))
+    config = load_config(tmp_path / "run.toml")
+    validate_training(config, games.load(config.game))
+    assert config.learners[0].matchmaking["pfsp"] == 0.2
+
+
+def _readme_output(command: str) -> str:
+    """The lines the README shows after `$ <command>` in a code block."""
+    block = README[README.index(f"$ {command}\n") + len(command) + 3:]
+    return block[:block.index("```")]
+
+
+def test_readme_reading_results_examples_are_real_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    tournament = "tournament --game tic_tac_toe --entrants random,mcts:5,mcts:50 --games 8 --run runs/ttt"
+    assert f"league {tournament}" in README
+    assert runner.invoke(cli, tournament.split()).exit_code == 0
+    for command in ("leaderboard --run runs/ttt", "matches --run runs/ttt --player mcts:5 --limit 3",
+                    "payoff --run runs/ttt"):
+        result = runner.invoke(cli, command.split())
+        assert result.exit_code == 0, result.output
+        assert result.output == _readme_output(f"league {command}"), command

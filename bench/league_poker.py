@@ -6,6 +6,8 @@ The league's meta-strategy is the Nash mixture over its pool of snapshots (a lin
 the empirical payoff matrix of their games), played as a mixture policy; its exploitability
 and NFSP's (average policy) are computed exactly with OpenSpiel's `exploitability`.
 
+NFSP needs dm-tree: `pip install -e '.[bench]'`.
+
 Usage:
     python bench/league_poker.py --game kuhn_poker [--minutes 10] [--every 1]
     python bench/league_poker.py --game leduc_poker --minutes 20 --every 2
@@ -97,6 +99,11 @@ def main() -> None:
     seconds, every = args.minutes * 60, args.every * 60
     print(f"{args.game}: league ({', '.join(f'{l.name}:{l.algo}' for l in config.learners)}) vs NFSP, "
           f"{args.minutes:g} minutes each")
+    if not args.skip_nfsp:
+        try:
+            import tree  # noqa: F401  (OpenSpiel's NFSP needs dm-tree)
+        except ImportError:
+            parser.error("OpenSpiel's NFSP needs dm-tree: pip install -e '.[bench]' (or pass --skip-nfsp)")
     ours = league_curve(config, seconds, every)
     theirs = [] if args.skip_nfsp else nfsp_curve(args.game, seconds, every)
     print(f"{'minutes':>8}  {'league':>8}  {'nfsp':>8}")

@@ -11,6 +11,7 @@ import pytest
 import games
 from league.config import TrainConfig, load_config
 from league.leaderboard import standings
+from league.runs import as_mapping
 from league.store import Store
 from league.trainer import League
 
@@ -27,10 +28,25 @@ def train(tmp: Path, values: dict) -> tuple[League, Store, list]:
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-def test_example_configs_build_a_league(path: Path, tmp_path: Path) -> None:
-    config = load_config(path)
+def test_example_configs_train_a_tiny_league(path: Path, tmp_path: Path) -> None:
+    """Each example of runs/examples trains as documented, on a tiny budget: games are
+    stored and rated, and every learner takes a snapshot."""
+    values = as_mapping(load_config(path))
+    replay = {"learning_starts": 64, "batch_size": 32, "buffer_size": 2000}
+    tiny = {"iql": replay, "vdn": replay, "qmix": replay, "maddpg": replay, "mappo": {"rollout_steps": 8}}
+    for learner in values["learners"]:
+        learner["config"] = {**learner["config"], **tiny[learner["algo"]]}
+    values.update(steps=400, batch_games=8, round_games=16, checkpoint_every=10**9, coop_snapshots=1)
+    values["snapshots"] = {**values["snapshots"], "min_steps": 200, "max_steps": 200, "eval_games": 2}
+    values["evaluation"] = {**values["evaluation"], "every": 10**9}
+    config = TrainConfig.from_mapping(values)
     with Store.open(tmp_path, create=True) as store:
-        League(store, games.load(config.game), config)
+        league = League(store, games.load(config.game), config)
+        league.run()
+        assert all(steps >= 400 for steps in league.steps.values())
+        assert store.matches(origin="training"), path.stem
+        parents = {p.parent for p in store.players() if p.kind in ("snapshot", "team")}
+        assert parents >= set(league.learners), f"{path.stem}: a learner never took a snapshot"
 
 
 def test_alphastar_positions(tmp_path: Path) -> None:

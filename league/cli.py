@@ -62,9 +62,11 @@ def cli() -> None:
 
     \b
     Example:
-        league games
+        league train                                   # a small connect-four league, ~2 minutes
+        league train --config runs/examples/kuhn_poker.toml --run runs/kuhn
         league tournament --game connect_four --entrants random,mcts:25,mcts:100 --games 40
         league leaderboard --run runs/default
+        league export --champion --out champion
     """
 
 

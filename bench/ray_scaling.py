@@ -6,7 +6,7 @@ Ray tasks on a local Ray instance limited to 1 and then 2 workers. Prints games/
 ratio to the local backend, and checks that every backend played exactly the same games.
 
 Usage:
-    python bench/ray_scaling.py [--games 40] [--entrants mcts:50,mcts:100,mcts:200]
+    python bench/ray_scaling.py [--games 200] [--entrants mcts:50,mcts:100,mcts:200]
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def measure(backend, config: TournamentConfig) -> tuple[float, dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--games", type=int, default=40, help="games per pairing")
+    parser.add_argument("--games", type=int, default=200, help="games per pairing")
     parser.add_argument("--entrants", default="mcts:50,mcts:100,mcts:200")
     args = parser.parse_args()
     import ray

@@ -434,7 +434,7 @@ class League:
     def _frozen_opponents(self, name: str) -> list[str]:
         """The frozen stand-ins of the opponents it met since its last snapshot (most met first)."""
         out = []
-        for opponent, _ in sorted(self.recent[name].items(), key=lambda item: -item[1]):
+        for opponent, _ in sorted(self.recent[name].items(), key=lambda item: (-item[1], item[0])):
             if opponent in self.learners:
                 mine = [s for s in self.snapshots if self._player(s).parent == opponent]
                 opponent = mine[-1] if mine else None

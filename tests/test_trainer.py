@@ -128,6 +128,22 @@ def test_killed_run_resumes_exactly(straight: tuple[Path, Path], tmp_path: Path)
     assert fingerprint(run) == fingerprint(reference)
 
 
+def test_snapshot_evaluation_opponents_do_not_depend_on_dict_order(tmp_path: Path) -> None:
+    """A checkpoint stores the recent-opponent counts as sorted JSON, so ties must not be broken
+    by insertion order: the resumed run would seed its evaluation games differently."""
+    import games
+    from league.config import TrainConfig
+    from league.trainer import League
+
+    config = TrainConfig.from_mapping({"game": "tic_tac_toe", "learners": [{"algo": "iql"}]})
+    with Store.open(tmp_path, create=True) as store:
+        league = League(store, games.load("tic_tac_toe"), config)
+        league.recent["iql"] = {"random": 3, "mcts:5": 1, "alphabeta": 3}
+        first = league._frozen_opponents("iql")
+        league.recent["iql"] = dict(sorted(league.recent["iql"].items()))  # what a resume reads back
+        assert league._frozen_opponents("iql") == first == ["alphabeta", "random", "mcts:5"]
+
+
 def test_resume_continues_to_a_larger_total(straight: tuple[Path, Path], tmp_path: Path) -> None:
     reference, config = straight
     run = tmp_path / "copy"

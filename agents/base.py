@@ -23,11 +23,26 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, ClassVar, Container, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
 from games.base import GameSpec, StepResult
+
+
+def uncovered(built_for: GameSpec, spec: GameSpec, seats: Sequence[str], covered: Container[str]) -> str | None:
+    """`Policy.unsupported` for a network policy: built for one game, covering some seats.
+
+    Example:
+        >>> import games
+        >>> ttt = games.load("tic_tac_toe").spec
+        >>> uncovered(ttt, ttt, ["player_0", "player_1"], {"player_0"})
+        "this policy does not cover seats ['player_1']"
+    """
+    if spec.name != built_for.name:
+        return f"this policy was built for {built_for.name}"
+    missing = [s for s in seats if s not in covered]
+    return f"this policy does not cover seats {missing}" if missing else None
 
 
 class PolicyError(ValueError):

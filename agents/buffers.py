@@ -264,6 +264,21 @@ def linear_schedule(start: float, end: float, duration: int, t: int) -> float:
 # moves so that a learner resumed mid-episode finishes them exactly as the original would.
 
 
+def matching_rows(done: Mapping[str, Transitions], seats: Sequence[str]) -> dict[str, np.ndarray] | None:
+    """For each seat, the rows of its transitions that every seat of `seats` has, matched on
+    (copy, step) and in the same order for all; None when some seat has none of them."""
+    if any(seat not in done for seat in seats):
+        return None
+    keys = {seat: done[seat].copy.astype(np.int64) * (1 << 32) + done[seat].step for seat in seats}
+    common = keys[seats[0]]
+    for seat in seats[1:]:
+        common = np.intersect1d(common, keys[seat])
+    if len(common) == 0:
+        return None
+    order = {seat: np.argsort(keys[seat], kind="stable") for seat in seats}
+    return {seat: order[seat][np.searchsorted(keys[seat][order[seat]], common)] for seat in seats}  # seat -> (b,)
+
+
 def join_side(done: Mapping[str, Transitions], seats: Sequence[str]) -> dict[str, np.ndarray] | None:
     """Team transitions of one side from one `TransitionBuilder.add` result.
 
@@ -282,16 +297,9 @@ def join_side(done: Mapping[str, Transitions], seats: Sequence[str]) -> dict[str
         >>> team["reward"].tolist(), sorted(k for k in team if k.endswith("_1"))
         ([2.0], ['action_1', 'mask_1', 'next_mask_1', 'next_obs_1', 'obs_1'])
     """
-    if any(seat not in done for seat in seats):
+    order = matching_rows(done, seats)
+    if order is None:
         return None
-    keys = {seat: done[seat].copy.astype(np.int64) * (1 << 32) + done[seat].step for seat in seats}
-    common = keys[seats[0]]
-    for seat in seats[1:]:
-        common = np.intersect1d(common, keys[seat])
-    if len(common) == 0:
-        return None
-    rows = {seat: np.searchsorted(np.sort(keys[seat]), common) for seat in seats}
-    order = {seat: np.argsort(keys[seat], kind="stable")[rows[seat]] for seat in seats}
     first = done[seats[0]]
     i0 = order[seats[0]]
     team: dict[str, np.ndarray] = {
@@ -408,16 +416,7 @@ def seat_rewards(done: Mapping[str, Transitions], seats: Sequence[str]) -> np.nd
     `join_side` sums a side's rewards into a team reward; a learner with one critic per seat
     (MADDPG) needs each seat's own. Rows are matched on (copy, step) exactly as there.
     """
-    if any(seat not in done for seat in seats):
+    order = matching_rows(done, seats)
+    if order is None:
         return None
-    keys = {seat: done[seat].copy.astype(np.int64) * (1 << 32) + done[seat].step for seat in seats}
-    common = keys[seats[0]]
-    for seat in seats[1:]:
-        common = np.intersect1d(common, keys[seat])
-    if len(common) == 0:
-        return None
-    columns = []
-    for seat in seats:
-        order = np.argsort(keys[seat], kind="stable")
-        columns.append(done[seat].reward[order[np.searchsorted(keys[seat][order], common)]])
-    return np.stack(columns, axis=1).astype(np.float32)  # (b, seats)
+    return np.stack([done[seat].reward[order[seat]] for seat in seats], axis=1).astype(np.float32)  # (b, seats)

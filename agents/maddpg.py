@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents.base import Learner, LearnerError, StepBatch
+from agents.base import Learner, LearnerError, StepBatch, uncovered
 from agents.buffers import ReplayBuffer, TransitionBuilder, builder_state, join_side, load_builder_state, seat_rewards
 from agents.checkpoint import (load_module, load_numpy_rng, load_optimizer, load_torch_rng, module_tensors,
                                numpy_rng_state, optimizer_tensors, torch_rng_tensors)
@@ -107,10 +107,7 @@ class MADDPGPolicy:
         self.noise = float(noise)
 
     def unsupported(self, spec: GameSpec, seats: Sequence[str]) -> str | None:
-        if spec.name != self.spec.name:
-            return f"this policy was built for {self.spec.name}"
-        missing = [s for s in seats if s not in self.actors]
-        return f"this policy does not cover seats {missing}" if missing else None
+        return uncovered(self.spec, spec, seats, self.actors)
 
     @torch.no_grad()
     def act(self, obs, mask, *, seat, keys, explore=False, engine_states=None) -> np.ndarray:

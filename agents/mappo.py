@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents.base import Learner, LearnerError, StepBatch
+from agents.base import Learner, LearnerError, StepBatch, uncovered
 from agents.buffers import RolloutStorage, RunningMeanStd, TransitionBuilder, builder_state, gae, load_builder_state
 from agents.checkpoint import (load_module, load_numpy_rng, load_optimizer, load_torch_rng, module_tensors,
                                numpy_rng_state, optimizer_tensors, torch_rng_tensors)
@@ -189,10 +189,7 @@ class MAPPOPolicy:
         self.greedy = greedy
 
     def unsupported(self, spec: GameSpec, seats: Sequence[str]) -> str | None:
-        if spec.name != self.spec.name:
-            return f"this policy was built for {self.spec.name}"
-        missing = [s for s in seats if s not in self.seats]
-        return f"this policy does not cover seats {missing}" if missing else None
+        return uncovered(self.spec, spec, seats, self.seats)
 
     def log_probs(self, obs: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """(b, obs) flat observations, (b,) seat indices, (b, A) legal masks -> (b, A) log-probs."""

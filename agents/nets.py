@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from agents.base import uncovered
 from games.base import GameSpec, sample_masked, uniforms
 
 
@@ -78,10 +79,7 @@ class CategoricalPolicy:
         self.greedy = greedy
 
     def unsupported(self, spec: GameSpec, seats: Sequence[str]) -> str | None:
-        if spec.name != self.spec.name:
-            return f"this policy was built for {self.spec.name}"
-        missing = [s for s in seats if s not in self.seats]
-        return f"this policy does not cover seats {missing}" if missing else None
+        return uncovered(self.spec, spec, seats, self.seats)
 
     @torch.no_grad()
     def probabilities(self, obs: np.ndarray, mask: np.ndarray, *, seat: str | None = None) -> np.ndarray:
@@ -291,10 +289,7 @@ class QPolicy:
         self.epsilon = epsilon
 
     def unsupported(self, spec: GameSpec, seats: Sequence[str]) -> str | None:
-        if spec.name != self.spec.name:
-            return f"this policy was built for {self.spec.name}"
-        missing = [s for s in seats if s not in self.positions]
-        return f"this policy does not cover seats {missing}" if missing else None
+        return uncovered(self.spec, spec, seats, self.positions)
 
     @torch.no_grad()
     def q_values(self, obs: np.ndarray, seat: str) -> np.ndarray:

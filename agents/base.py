@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Container, Mapping, Protocol, Sequence, runtim
 import numpy as np
 
 from games.base import GameSpec, StepResult
+from games.errors import LeagueError
 
 
 def uncovered(built_for: GameSpec, spec: GameSpec, seats: Sequence[str], covered: Container[str]) -> str | None:
@@ -45,7 +46,7 @@ def uncovered(built_for: GameSpec, spec: GameSpec, seats: Sequence[str], covered
     return f"this policy does not cover seats {missing}" if missing else None
 
 
-class PolicyError(ValueError):
+class PolicyError(LeagueError, ValueError):
     """A policy cannot play a game, a role or a seat."""
 
 
@@ -83,7 +84,7 @@ class Policy(Protocol):
     # exploitability and the ONNX export read it.
 
 
-class LearnerError(ValueError):
+class LearnerError(LeagueError, ValueError):
     """A learner cannot be configured for a game or role, or its training broke (NaN loss)."""
 
 

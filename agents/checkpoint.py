@@ -24,10 +24,12 @@ import torch
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
+from games.errors import LeagueError
+
 FORMAT = "league-weights/1"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(LeagueError, ValueError):
     """A weights file that is corrupt, tampered with, or not ours."""
 
 

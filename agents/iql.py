@@ -13,8 +13,8 @@ reply is part of the environment, and the loser learns from the move that lost.
 Example:
     >>> import games
     >>> from agents.baselines import RandomPolicy
-    >>> from league.runner import Entrant
-    >>> from league.trainer import train
+    >>> from league.play.runner import Entrant
+    >>> from league.train.loop import train
     >>> game = games.load("tic_tac_toe")
     >>> learner = IQL(game.spec, "player", config={"learning_starts": 64, "batch_size": 32}, seed=0)
     >>> log = train(game, learner, env_steps=300, opponents=[Entrant("random", RandomPolicy(game.spec))])

@@ -11,7 +11,7 @@ execution is decentralised, each seat acting greedily on its own observation.
 
 Example:
     >>> import games
-    >>> from league.trainer import train
+    >>> from league.train.loop import train
     >>> game = games.load("simple_spread")
     >>> learner = VDN(game.spec, "spreader", config={"learning_starts": 100, "batch_size": 16}, seed=0)
     >>> log = train(game, learner, env_steps=200, batch=4)

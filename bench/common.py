@@ -1,6 +1,6 @@
 """Shared pieces of the league benchmarks: train a league for a wall-clock budget, measure on the way.
 
-`train_for` runs `league train`'s loop (league.trainer.League) round by round for `seconds`
+`train_for` runs `league train`'s loop (league.train.loop.League) round by round for `seconds`
 of training time and calls `measure(elapsed, league)` every `every` seconds; time spent
 measuring is not counted as training time.
 """
@@ -16,12 +16,12 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import games  # noqa: E402
-from league.config import TrainConfig, load_config  # noqa: E402
-from league.runner import Entrant, GameTask, run  # noqa: E402
-from league.selfplay import lineups, score  # noqa: E402
-from league.store import Store  # noqa: E402
+from league.train.config import TrainConfig, load_config  # noqa: E402
+from league.play.runner import Entrant, GameTask, run  # noqa: E402
+from league.train.selfplay import lineups, score  # noqa: E402
+from league.store.database import Store  # noqa: E402
 from league.threads import limit_threads  # noqa: E402
-from league.trainer import League  # noqa: E402
+from league.train.loop import League  # noqa: E402
 from games.base import derive_seed  # noqa: E402
 
 limit_threads()
@@ -66,12 +66,12 @@ def train_for(config: TrainConfig, seconds: float, every: float,
 
 def champion_entrant(league: League) -> Entrant:
     """The best-rated learner or snapshot of the league (conservative TrueSkill), playing greedily."""
-    from league.leaderboard import standings
+    from league.rate.standings import standings
 
-    for row in standings(league.store):
+    for row in standings(league.store.database):
         if row.name in league.learners:
             return Entrant(row.name, league.learners[row.name].policy(), explore=False)
-        player = league.store.player(row.name)
+        player = league.store.database.player(row.name)
         if player is not None and player.weights_path:
             return league._entrant(row.name)  # noqa: SLF001
     name = next(iter(league.learners))

@@ -23,7 +23,7 @@ from common import config_from, train_for
 
 
 def league_curve(config, seconds: float, every: float) -> list[tuple[float, float, int]]:
-    from league.metagame import mixture_exploitability
+    from league.rate.metagame import mixture_exploitability
 
     curve = []
 

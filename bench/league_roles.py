@@ -13,8 +13,8 @@ import argparse
 import games
 from common import config_from, match, train_for
 from agents.baselines import make_baseline
-from league.config import TrainConfig
-from league.runner import Entrant
+from league.train.config import TrainConfig
+from league.play.runner import Entrant
 
 
 def main() -> None:

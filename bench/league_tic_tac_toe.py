@@ -14,7 +14,7 @@ import argparse
 import games
 from common import champion_entrant, config_from, match, train_for
 from agents.baselines import make_baseline
-from league.runner import Entrant
+from league.play.runner import Entrant
 
 
 def main() -> None:

@@ -36,8 +36,8 @@ import games
 from agents.baselines import RandomPolicy, ScriptedPolicy, make_baseline
 from agents.maddpg import MADDPG
 from agents.mappo import MAPPO
-from league.runner import Entrant, play
-from league.selfplay import evaluate, train
+from league.play.runner import Entrant, play
+from league.train.selfplay import evaluate, train
 
 # Tuned settings per section (each overrides the learner's defaults; see the dataclasses).
 C4 = {"conv": (32, 32), "hidden": (128,), "entropy_coef": 0.01, "rollout_steps": 32}

@@ -36,8 +36,8 @@ import torch
 import games
 from agents.baselines import MCTSPolicy, RandomPolicy, ScriptedPolicy
 from agents.registry import make_learner
-from league.runner import Entrant, play
-from league.trainer import evaluate, train
+from league.play.runner import Entrant, play
+from league.train.loop import evaluate, train
 
 
 def table(title: str, header: list[str], rows: list[list]) -> None:

@@ -16,11 +16,11 @@ import tempfile
 import time
 
 import games
-from league.backends import make_backend
-from league.entrants import resolve
-from league.ratings import Rater
-from league.store import Store
-from league.tournament import TournamentConfig, play_tournament
+from league.play.backends import make_backend
+from league.play.entrants import resolve
+from league.rate.ratings import Rater
+from league.store.database import Store
+from league.tournament.formats import TournamentConfig, play_tournament
 
 
 def measure(backend, config: TournamentConfig) -> tuple[float, dict]:

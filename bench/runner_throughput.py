@@ -5,7 +5,7 @@ sampling from a masked softmax:
 
   (a) the naive loop a user writes from the textbook: PettingZoo's connect_four_v3 AEC env,
       one `torch.FloatTensor(obs)` forward pass per move;
-  (b) this runner (league.runner.run) on the OpenSpiel game, all copies batched;
+  (b) this runner (league.play.runner.run) on the OpenSpiel game, all copies batched;
   (c) uniform-random play straight on the OpenSpiel engine: the ceiling, no inference.
 
 and the same three on mpe2's simple_tag (four MLPs, one per seat; (c) is random actions
@@ -29,7 +29,7 @@ import torch
 import games
 from agents.baselines import RandomPolicy
 from agents.nets import CategoricalPolicy, mlp
-from league.runner import Entrant, run, schedule
+from league.play.runner import Entrant, run, schedule
 
 
 def mlp_for(spec, seat_name: str, seed: int) -> torch.nn.Module:

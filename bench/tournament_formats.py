@@ -20,12 +20,12 @@ import numpy as np
 from scipy.stats import kendalltau
 
 import games
-from league.entrants import resolve
-from league.leaderboard import standings
-from league.ratings import Rater
-from league.store import Store
-from league.tournament import TournamentConfig, play_tournament
-from league.views import bradley_terry
+from league.play.entrants import resolve
+from league.rate.standings import standings
+from league.rate.ratings import Rater
+from league.store.database import Store
+from league.tournament.formats import TournamentConfig, play_tournament
+from league.rate.views import bradley_terry
 
 
 def ladder(n: int) -> list[str]:

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 import games
-from league.backends import BackendError, make_backend
-from league.entrants import resolve
-from league.ratings import Rater
-from league.store import Store
-from league.tournament import TournamentConfig, play_tournament
+from league.play.backends import BackendError, make_backend
+from league.play.entrants import resolve
+from league.rate.ratings import Rater
+from league.store.database import Store
+from league.tournament.formats import TournamentConfig, play_tournament
 
 CONFIG = TournamentConfig(game="connect_four", entrants=("random", "mcts:10", "mcts:40"), games=12, seed=5)
 
@@ -142,8 +142,8 @@ def _pids(name: bytes) -> list[int]:
 def test_training_on_ray_survives_a_killed_rollout_worker(ray_backend, tmp_path: Path) -> None:
     from collections import Counter
 
-    from league.config import TrainConfig
-    from league.trainer import League
+    from league.train.config import TrainConfig
+    from league.train.loop import League
 
     config = TrainConfig.from_mapping({
         "game": "tic_tac_toe", "steps": 500, "batch_games": 16, "round_games": 32, "checkpoint_every": 100000,

@@ -7,7 +7,7 @@ import numpy as np
 import games
 from agents.baselines import RandomPolicy
 from agents.buffers import ReplayBuffer, TransitionBuilder, linear_schedule
-from league.runner import Entrant, play
+from league.play.runner import Entrant, play
 
 
 def collect(game_name: str, n_games: int, with_state: bool = False):

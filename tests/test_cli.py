@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from league.cli import cli
+from league.app.cli import cli
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_new_run_created_only_by_a_valid_command(tmp_path: Path) -> None:
 
 
 def test_empty_run_leaderboard(tmp_path: Path) -> None:
-    from league.store import Store
+    from league.store.database import Store
 
     Store.open(tmp_path / "empty", create=True).close()
     code, out = invoke("leaderboard", "--run", str(tmp_path / "empty"))

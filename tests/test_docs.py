@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from league.cli import cli
+from league.app.cli import cli
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 COMMANDS = sorted(cli.commands)
@@ -39,8 +39,8 @@ def test_readme_starts_with_the_two_commands() -> None:
 
 def test_readme_configuration_example_is_a_valid_league(tmp_path: Path) -> None:
     import games
-    from league.config import load_config
-    from league.runs import validate_training
+    from league.train.config import load_config
+    from league.app.setup import validate_training
 
     toml = re.search(r"```toml\n(.*?)```", README, re.S)
     assert toml, "README needs a ```toml configuration example"

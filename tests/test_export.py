@@ -15,12 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 import games
-import league.export
+import league.app.export
 from agents.registry import make_learner
-from league.cli import cli
-from league.entrants import load_snapshot, save_snapshot
-from league.export import ExportError, export_player, verify_export
-from league.store import Store
+from league.app.cli import cli
+from league.play.entrants import load_snapshot, save_snapshot
+from league.app.export import ExportError, export_player, verify_export
+from league.store.database import Store
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 # a small conv actor with a seat-id plane and a non-uniform policy, so every baked-in piece matters
@@ -264,7 +264,7 @@ def test_empty_league_and_players_without_weights(tmp_path: Path) -> None:
 
 def test_failed_check_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run = make_run(tmp_path / "run", "tic_tac_toe", "iql", "player")
-    monkeypatch.setattr(league.export, "TOLERANCE", -1.0)  # no model can pass
+    monkeypatch.setattr(league.app.export, "TOLERANCE", -1.0)  # no model can pass
     with Store.open(run) as store, pytest.raises(ExportError, match="does not match the league's policy"):
         export_player(store, tmp_path / "out", champion=True, n_games=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

@@ -11,13 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 import games
-from league.cli import cli
-from league.entrants import resolve
-from league.leaderboard import standings
-from league.ratings import Rater
-from league.runner import Entrant
-from league.store import Store
-from league.tournament import TournamentConfig, TournamentError, check, play_tournament
+from league.app.cli import cli
+from league.play.entrants import resolve
+from league.rate.standings import standings
+from league.rate.ratings import Rater
+from league.play.runner import Entrant
+from league.store.database import Store
+from league.tournament.formats import TournamentConfig, TournamentError, check, play_tournament
 
 
 def play(tmp: Path, game: str, config: TournamentConfig, extra: list[Entrant] = (), **options):

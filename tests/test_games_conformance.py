@@ -1,4 +1,7 @@
-"""Conformance: every registered game honours the VecEnv contract of games/base.py."""
+"""Conformance: every registered game honours the VecEnv contract of games/base.py.
+
+The checks live in games/check.py, so `games.check_game` applies the same ones to a user's game.
+"""
 
 from __future__ import annotations
 
@@ -6,159 +9,75 @@ import numpy as np
 import pytest
 
 import games
-from games.base import Discrete, GameSpec, IllegalActionError, VecEnv
+from games.base import GameSpec
+from games.check import (
+    array_problems,
+    contract_problems,
+    illegal_action_problems,
+    random_actions,
+    rollout,
+    seed_problems,
+    spec_problems,
+)
 
 GAMES = games.names()
-
-
-def random_actions(env: VecEnv, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Uniform legal actions for every acting seat (zeros elsewhere)."""
-    out = {}
-    for seat in env.spec.seats:
-        acting = env.acting[seat.name]
-        if not acting.any():
-            continue
-        if seat.discrete:
-            scores = rng.random((env.n, seat.n_actions))
-            scores[~env.mask[seat.name]] = -1.0
-            out[seat.name] = scores.argmax(1)
-        else:
-            box = seat.action
-            out[seat.name] = rng.uniform(box.low, box.high, (env.n, *box.shape)).astype(np.float32)
-    return out
-
-
-def check_arrays(env: VecEnv) -> None:
-    spec = env.spec
-    n = env.n
-    acting_count = np.zeros(n, dtype=int)
-    for seat in spec.seats:
-        obs, mask, acting = env.obs[seat.name], env.mask[seat.name], env.acting[seat.name]
-        assert obs.shape == (n, *seat.obs_shape) and obs.dtype == np.float32
-        assert mask.shape == (n, seat.n_actions) and mask.dtype == bool
-        assert acting.shape == (n,) and acting.dtype == bool
-        assert np.isfinite(obs).all()
-        if seat.discrete:
-            assert mask[acting].any(1).all(), f"{seat.name}: an acting copy has no legal action"
-            assert not mask[~acting].any(), f"{seat.name}: a seat that does not act has legal actions"
-        acting_count += acting
-    assert (acting_count >= 1).all(), "every copy must wait on at least one seat"
-    if spec.turn_based:
-        assert (acting_count == 1).all(), "turn-based copies wait on exactly one seat"
-    state = env.state
-    assert state.shape == (n, *spec.state_shape) and state.dtype == np.float32
-    assert np.isfinite(state).all()
 
 
 @pytest.mark.parametrize("name", GAMES)
 def test_spec_is_well_formed(name: str) -> None:
     spec = games.load(name).spec
     assert isinstance(spec, GameSpec) and spec.name == name
-    assert spec.kind in ("competitive", "cooperative", "mixed")
-    seats = [s for side in spec.sides for s in side.seats]
-    assert sorted(seats) == sorted(spec.seat_names)
-    assert spec.max_steps >= 1
-    if spec.kind == "cooperative":
-        assert len(spec.sides) == 1
-    else:
-        assert len(spec.sides) >= 2
-    # sides that share a role must be interchangeable: same seat count and shapes
-    for role in spec.roles:
-        sides = spec.sides_for_role(role)
-        shapes = {tuple((spec.seat(s).obs_shape, spec.seat(s).action) for s in side.seats) for side in sides}
-        assert len(shapes) == 1, f"sides of role {role!r} differ in shape"
+    assert spec_problems(spec) == []
 
 
 @pytest.mark.parametrize("name", GAMES)
 def test_episodes_follow_the_contract(name: str) -> None:
+    assert contract_problems(games.load(name)) == []
+
+
+@pytest.mark.parametrize("name", [e.name for e in games.entries() if e.backend == "openspiel"
+                                  or e.backend == "pettingzoo" and e.name.startswith("simple_")])
+def test_episodes_end_as_the_engine_says(name: str) -> None:
+    """OpenSpiel games end by their rules; mpe2 worlds are cut after 25 steps."""
     game = games.load(name)
-    spec = game.spec
     env = game.make(3, seed=11)
     rng = np.random.default_rng(0)
-    check_arrays(env)
-    seen_returns = {seat: np.zeros(env.n) for seat in spec.seat_names}
-    lengths = np.zeros(env.n, dtype=int)
-    finished_episodes = 0
-    for _ in range(400):
+    ended = 0
+    while ended < 6:
         result = env.step(random_actions(env, rng))
-        lengths += 1
-        done = result.terminated | result.truncated
-        assert not (result.terminated & result.truncated).any()
-        assert (result.finished == np.flatnonzero(done)).all()
-        for seat in spec.seat_names:
-            assert result.reward[seat].shape == (env.n,)
-            seen_returns[seat] += result.reward[seat]
         for row, c in enumerate(result.finished.tolist()):
-            assert result.episode_length[row] == lengths[c] <= spec.max_steps
-            for seat in spec.seat_names:
-                # the episode return is the sum of the rewards delivered step by step
-                assert result.episode_return[seat][row] == pytest.approx(seen_returns[seat][c], abs=1e-4)
-                seen_returns[seat][c] = 0.0
-                assert result.final_obs[seat].shape == (len(result.finished), *spec.seat(seat).obs_shape)
-            assert result.final_state.shape == (len(result.finished), *spec.state_shape)
-            lengths[c] = 0
-            finished_episodes += 1
-            if spec.backend == "openspiel":
-                assert result.terminated[c], "OpenSpiel games end by their rules"
-            elif spec.name.startswith("simple_"):
-                assert result.truncated[c] and result.episode_length[row] == 25, "mpe2 worlds are cut after 25 steps"
-        check_arrays(env)
-        if finished_episodes >= 6:
-            break
-    assert finished_episodes >= 6
+            if game.spec.backend == "openspiel":
+                assert result.terminated[c] and not result.truncated[c]
+            else:
+                assert result.truncated[c] and result.episode_length[row] == 25
+            ended += 1
     env.close()
+
+
+def test_the_checks_catch_a_broken_env() -> None:
+    """The checks can fail: a mask that allows nothing where a seat acts is reported."""
+    env = games.load("tic_tac_toe").make(2, seed=0)
+    assert array_problems(env) == []
+    env.mask["player_0"][0] = False
+    assert any("allows no action" in p for p in array_problems(env))
+    bad = GameSpec(**{**vars(games.load("simple_tag").spec), "kind": "cooperative"})
+    assert any("cooperative game has one side" in p for p in spec_problems(bad))
 
 
 @pytest.mark.parametrize("name", GAMES)
 def test_only_legal_actions_are_accepted(name: str) -> None:
-    game = games.load(name)
-    env = game.make(2, seed=3)
-    for seat in game.spec.seats:
-        if not env.acting[seat.name].any():
-            continue
-        copy = int(np.flatnonzero(env.acting[seat.name])[0])
-        actions = random_actions(env, np.random.default_rng(1))
-        bad = actions[seat.name].copy()
-        if isinstance(seat.action, Discrete):
-            bad[copy] = seat.n_actions  # out of range
-            with pytest.raises(IllegalActionError, match=f"seat='{seat.name}'"):
-                env.step({**actions, seat.name: bad})
-            illegal = np.flatnonzero(~env.mask[seat.name][copy])
-            if len(illegal):
-                bad[copy] = illegal[0]
-                with pytest.raises(IllegalActionError, match="not legal"):
-                    env.step({**actions, seat.name: bad})
-        else:
-            bad[copy] = seat.action.high + 1.0
-            with pytest.raises(IllegalActionError, match="outside"):
-                env.step({**actions, seat.name: bad})
-        # a missing acting seat is refused too
-        with pytest.raises(IllegalActionError, match="no action"):
-            env.step({k: v for k, v in actions.items() if k != seat.name})
-        break
-    env.close()
-
-
-def rollout(name: str, seed: int, steps: int) -> list[tuple]:
-    env = games.load(name).make(2, seed=seed)
-    rng = np.random.default_rng(5)
-    trace = []
-    for _ in range(steps):
-        result = env.step(random_actions(env, rng))
-        trace.append(tuple(np.round(env.obs[s], 5).tobytes() for s in env.spec.seat_names)
-                     + tuple(result.reward[s].tobytes() for s in env.spec.seat_names))
-    env.close()
-    return trace
+    assert illegal_action_problems(games.load(name)) == []
 
 
 @pytest.mark.parametrize("name", GAMES)
 def test_same_seed_same_episodes(name: str) -> None:
-    assert rollout(name, 21, 30) == rollout(name, 21, 30)
+    assert seed_problems(games.load(name)) == []
 
 
 @pytest.mark.parametrize("name", ["kuhn_poker", "leduc_poker", "simple_tag", "leduc_holdem_pz", "markov_soccer"])
 def test_seed_changes_chance(name: str) -> None:
-    assert rollout(name, 1, 30) != rollout(name, 2, 30)
+    game = games.load(name)
+    assert rollout(game, 1, 30) != rollout(game, 2, 30)
 
 
 def test_explicit_reset_seeds_reproduce_an_episode() -> None:

@@ -16,8 +16,8 @@ from agents.checkpoint import pack, unpack
 from agents.iql import IQL
 from agents.nets import double_q_values
 from agents.registry import load_policy, make_learner
-from league.runner import Entrant, play
-from league.trainer import train
+from league.play.runner import Entrant, play
+from league.train.loop import train
 
 
 @pytest.fixture(autouse=True)

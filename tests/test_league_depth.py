@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 import games
-from league.config import TrainConfig, load_config
-from league.leaderboard import standings
-from league.runs import as_mapping
-from league.store import Store
-from league.trainer import League
+from league.train.config import TrainConfig, load_config
+from league.rate.standings import standings
+from league.app.setup import as_mapping
+from league.store.database import Store
+from league.train.loop import League
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "runs" / "examples").glob("*.toml"))
 

@@ -15,8 +15,8 @@ from agents.checkpoint import pack, unpack
 from agents.maddpg import MADDPG
 from agents.nets import gumbel_softmax_st
 from agents.registry import load_policy, make_learner
-from league.runner import Entrant, play
-from league.selfplay import train
+from league.play.runner import Entrant, play
+from league.train.selfplay import train
 
 FAST = {"learning_starts": 2000, "update_every": 50, "batch_size": 256}
 

@@ -16,8 +16,8 @@ from agents.checkpoint import pack, unpack
 from agents.mappo import MAPPO, MAPPOConfig
 from agents.nets import masked_entropy
 from agents.registry import load_policy, make_learner
-from league.runner import Entrant
-from league.selfplay import evaluate, train
+from league.play.runner import Entrant
+from league.train.selfplay import evaluate, train
 
 
 @pytest.fixture(autouse=True)

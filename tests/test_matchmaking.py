@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from league.matchmaking import (
+from league.train.matchmaking import (
     WEIGHTINGS,
     MatchmakingError,
     Mix,
@@ -117,7 +117,7 @@ def test_empty_pool_gives_weight_to_latest_and_bad_mixes_are_refused() -> None:
 
 # -- AlphaStar positions -------------------------------------------------------------------
 
-from league.matchmaking import Historical, alphastar_opponent, check_position  # noqa: E402
+from league.train.matchmaking import Historical, alphastar_opponent, check_position  # noqa: E402
 
 
 def league_with(results: dict[tuple[str, str], float]) -> PayoffTable:

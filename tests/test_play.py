@@ -10,10 +10,10 @@ from click.testing import CliRunner
 
 import games
 from agents.registry import make_learner
-from league.cli import cli
-from league.entrants import save_snapshot
-from league.play import PlayError, parse_move, play_game
-from league.store import Store
+from league.app.cli import cli
+from league.play.entrants import save_snapshot
+from league.app.human import PlayError, parse_move, play_game
+from league.store.database import Store
 
 
 def play(*args: str, input: str) -> tuple[int, str, str]:

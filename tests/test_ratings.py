@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from league.ratings import (
+from league.rate.ratings import (
     PayoffMatrix,
     Rater,
     Rating,

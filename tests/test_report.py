@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from league.cli import cli
-from league.report import SECTIONS, nice_ticks
-from league.store import NewMatch, Store
+from league.app.cli import cli
+from league.app.report import SECTIONS, nice_ticks
+from league.store.database import NewMatch, Store
 
 
 def invoke(*args: str) -> tuple[int, str]:

@@ -9,7 +9,7 @@ import torch
 import games
 from agents.baselines import make_baseline
 from agents.nets import CategoricalPolicy, mlp
-from league.runner import Entrant, GameTask, RunnerError, play, run, schedule
+from league.play.runner import Entrant, GameTask, RunnerError, play, run, schedule
 
 
 def entrant(name: str, game: str) -> Entrant:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from league.sprt import SPRT, Pentanomial, SPRTError, elo_interval, elo_to_score, score_to_elo
+from league.rate.sprt import SPRT, Pentanomial, SPRTError, elo_interval, elo_to_score, score_to_elo
 
 
 def test_normalized_llr_matches_fastchess_published_run() -> None:

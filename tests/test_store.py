@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from league.store import (
+from league.store.database import (
     DB_NAME,
     DuplicateMatch,
     Match,

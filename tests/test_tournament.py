@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 import games
-from league.entrants import resolve
-from league.leaderboard import standings
-from league.ratings import Rater
-from league.store import Store
-from league.tournament import TournamentConfig, TournamentError, check, plan, play_tournament
+from league.play.entrants import resolve
+from league.rate.standings import standings
+from league.rate.ratings import Rater
+from league.store.database import Store
+from league.tournament.formats import TournamentConfig, TournamentError, check, plan, play_tournament
 
 
 def test_schedule_is_fair_and_paired() -> None:
@@ -78,7 +78,7 @@ def test_cooperative_tournament_rates_teams_on_shared_seeds(tmp_path: Path) -> N
 
 def test_killed_tournament_resumes_to_the_exact_count(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "league.cli", "tournament", "--game", "tic_tac_toe",
+    command = [sys.executable, "-m", "league.app.cli", "tournament", "--game", "tic_tac_toe",
                "--entrants", "random,mcts:200,mcts:400", "--games", "40", "--batch", "8", "--run", str(run)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stored = 0

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 from safetensors.numpy import load_file
 
-from league.cli import cli
-from league.store import Store
+from league.app.cli import cli
+from league.store.database import Store
 
 CONFIG = """\
 game = "tic_tac_toe"
@@ -48,7 +48,7 @@ games = 8
 
 
 def train(run: Path, config: Path, *extra: str, kill_after_round: int | None = None) -> subprocess.CompletedProcess | None:
-    command = [sys.executable, "-m", "league.cli", "train", "--run", str(run), *extra]
+    command = [sys.executable, "-m", "league.app.cli", "train", "--run", str(run), *extra]
     if (run / "checkpoints" / "trainer.json").exists() is False:
         command += ["--config", str(config)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -132,8 +132,8 @@ def test_snapshot_evaluation_opponents_do_not_depend_on_dict_order(tmp_path: Pat
     """A checkpoint stores the recent-opponent counts as sorted JSON, so ties must not be broken
     by insertion order: the resumed run would seed its evaluation games differently."""
     import games
-    from league.config import TrainConfig
-    from league.trainer import League
+    from league.train.config import TrainConfig
+    from league.train.loop import League
 
     config = TrainConfig.from_mapping({"game": "tic_tac_toe", "learners": [{"algo": "iql"}]})
     with Store.open(tmp_path, create=True) as store:

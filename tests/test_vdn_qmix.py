@@ -18,8 +18,8 @@ from agents.checkpoint import pack, unpack
 from agents.qmix import QMIX, QMixer
 from agents.registry import load_policy, make_learner
 from agents.vdn import VDN
-from league.runner import Entrant, play
-from league.trainer import evaluate, train
+from league.play.runner import Entrant, play
+from league.train.loop import evaluate, train
 
 
 @pytest.fixture(autouse=True)

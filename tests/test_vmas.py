@@ -15,7 +15,7 @@ import games
 from agents.baselines import RandomPolicy, ScriptedPolicy
 from games.base import GameError
 from games.vmas import MOVES, VmasGame
-from league.runner import Entrant, play
+from league.play.runner import Entrant, play
 
 VMAS_GAMES = [e.name for e in games.entries() if e.backend == "vmas"]
 
@@ -161,7 +161,7 @@ def test_scripted_spreaders_and_continuous_actions_play() -> None:
 
 def test_a_learner_trains_on_a_vmas_game() -> None:
     from agents.mappo import MAPPO
-    from league.trainer import train
+    from league.train.loop import train
 
     game = games.load("simple_tag_vmas")
     learner = MAPPO(game.spec, "prey", config={"rollout_steps": 8, "epochs": 1}, seed=0)

@@ -11,7 +11,7 @@ This module does no input or output of its own: the caller passes `ask(prompt) -
 
 Example:
     >>> import games, tempfile
-    >>> from league.store import Store
+    >>> from league.store.database import Store
     >>> moves = iter(["4", "0", "8", "2", "6", "1", "3", "5", "7"])
     >>> with tempfile.TemporaryDirectory() as tmp, Store.open(tmp, create=True) as store:
     ...     result = play_game(store, games.load("tic_tac_toe"), "random", ask=lambda prompt: next(moves),
@@ -29,14 +29,15 @@ import numpy as np
 
 from agents.base import PolicyError
 from games.base import Game, GameSpec, move_keys
-from league.entrants import EntrantError, resolve
-from league.store import NewMatch, Store
+from games.errors import LeagueError
+from league.play.entrants import EntrantError, resolve
+from league.store.database import NewMatch, Store
 
 PLAYABLE = ("connect_four", "tic_tac_toe", "kuhn_poker")
 KUHN_CARDS = "JQK"
 
 
-class PlayError(ValueError):
+class PlayError(LeagueError, ValueError):
     """A game that cannot be played in the terminal, an unusable opponent, or an abandoned game."""
 
 

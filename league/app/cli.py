@@ -13,36 +13,49 @@ from typing import Sequence
 import click
 
 import games
-from agents.base import LearnerError, PolicyError
 from games.base import GameError
-from league.entrants import EntrantError, resolve
-from league.export import ExportError, export_player, verify_export
-from league.play import PlayError, play_game
-from league.report import ReportError, write_report
-from league.leaderboard import standings
-from league.views import bradley_terry, nash_view
-from league.ratings import PayoffMatrix, RatingError, payoff_matrix
-from league.backends import BACKENDS, BackendError, make_backend
+from games.errors import LeagueError
+from league.app.display import (
+    TrainDisplay,
+    play_with_progress,
+    print_leaderboard,
+    print_pairings,
+    print_table,
+    run_spec,
+)
+from league.app.export import export_player, verify_export
+from league.app.human import play_game
+from league.app.report import write_report
+from league.app.setup import (
+    DEFAULT_ENTRANTS,
+    DEFAULT_RUN,
+    DEFAULT_TRAIN,
+    as_mapping,
+    bots_for,
+    entrant_names,
+    parse_anchors,
+    rater_of,
+    read_toml,
+    run_name,
+    train_until_done_or_interrupted,
+    validate_training,
+)
+from league.play.backends import BACKENDS, make_backend
+from league.play.entrants import resolve
+from league.rate.ratings import PayoffMatrix, payoff_matrix
+from league.rate.standings import standings
+from league.rate.views import bradley_terry, nash_view
+from league.store.database import Store, StoreError
 from league.threads import limit_threads
-from league.display import TrainDisplay, play_with_progress, print_leaderboard, print_pairings, print_table, run_spec
-from league.runs import DEFAULT_ENTRANTS, DEFAULT_RUN, DEFAULT_TRAIN, RunError, as_mapping, bots_for, entrant_names, parse_anchors, rater_of, read_toml, run_name, train_until_done_or_interrupted, validate_training
-from league.checkpoints import ResumeError
-from league.config import ConfigError, TrainConfig, load_config
-from league.matchmaking import MatchmakingError
-from league.runner import RunnerError
-from league.trainer import League
-from league.store import Store, StoreError
-from league.tournament import FORMATS, TournamentConfig, TournamentError
-from league.tournament import check as check_tournament
+from league.tournament.formats import FORMATS, TournamentConfig
+from league.tournament.formats import check as check_tournament
+from league.train.config import ConfigError, TrainConfig, load_config
+from league.train.loop import League
 
 __version__ = "0.1.0"
 
 
 # errors a user can cause: reported as one sentence, exit status 1
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    GameError, PolicyError, LearnerError, RunnerError, StoreError, RatingError, EntrantError, TournamentError,
-    ConfigError, ResumeError, MatchmakingError, ExportError, ReportError, PlayError, BackendError, RunError,
-)
 
 
 class LeagueGroup(click.Group):
@@ -51,7 +64,7 @@ class LeagueGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except USER_ERRORS as error:
+        except LeagueError as error:
             raise click.ClickException(str(error)) from None
 
 
@@ -279,7 +292,7 @@ def train_command(config_path: str | None, game: str | None, algos: tuple[str, .
     existing = (Path(run_dir) / "league.db").exists()
     store = Store.open(run_dir) if existing else None
     try:
-        from league.checkpoints import read_trainer_state
+        from league.train.checkpoints import read_trainer_state
 
         state = read_trainer_state(store) if store is not None else None
         if state is not None:
@@ -543,7 +556,7 @@ def play_command(opponent: str, game: str | None, first: bool, seed: int | None,
     import secrets
 
     from agents.baselines import is_baseline_name
-    from league.play import check_playable
+    from league.app.human import check_playable
 
     existing = (Path(run_dir) / "league.db").exists()
     store = Store.open(run_dir) if existing or not is_baseline_name(opponent) else None

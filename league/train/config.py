@@ -27,13 +27,15 @@ from typing import Any, Mapping
 
 import tomli_w
 
+from games.errors import LeagueError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
-class ConfigError(ValueError):
+class ConfigError(LeagueError, ValueError):
     """A run configuration that cannot be used as written."""
 
 
@@ -83,7 +85,7 @@ class LearnerSpec:
             raise ConfigError(f"learner name {spec.name!r} may only use letters, digits, '.', '_' and '-' (64 at most)")
         if not 0.0 <= float(spec.reset) <= 1.0:
             raise ConfigError(f"{where}: reset is a probability in [0, 1], got {spec.reset!r}")
-        from league.matchmaking import MatchmakingError, check_position
+        from league.train.matchmaking import MatchmakingError, check_position
 
         try:
             check_position(spec.position)

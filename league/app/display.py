@@ -8,15 +8,14 @@ import time
 from typing import Any, Sequence
 
 from rich.console import Console
+from rich.table import Table
 
 import games
 from games.base import GameError
-from rich.table import Table
-
-from league.leaderboard import standings
-from league.store import Store
-from league.tournament import TournamentConfig, play_tournament
-from league.trainer import Event
+from league.rate.standings import standings
+from league.store.database import Store
+from league.tournament.formats import TournamentConfig, play_tournament
+from league.train.loop import Event
 
 
 def console() -> Console:
@@ -60,7 +59,14 @@ def print_pairings(pairings, config: TournamentConfig) -> None:
 
 
 def play_with_progress(store, game, roster, config, rater, batch, **options):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     if not sys.stderr.isatty():
         return play_tournament(store, game, roster, config, rater, batch=batch, **options)

@@ -23,8 +23,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from league.metagame import symmetric_payoff, zero_sum_nash
-from league.ratings import payoff_matrix
+from league.rate.metagame import symmetric_payoff, zero_sum_nash
+from league.rate.ratings import payoff_matrix
 
 SCALE = 400.0 / np.log(10.0)  # Elo points per natural-log odds
 

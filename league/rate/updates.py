@@ -9,8 +9,8 @@
 - A player on more than one side (a learner playing itself) is not rated by that game.
 
 Example:
-    >>> from league.ratings import Rater
-    >>> from league.runner import GameRecord
+    >>> from league.rate.ratings import Rater
+    >>> from league.play.runner import GameRecord
     >>> rater = Rater()
     >>> game = GameRecord(0, 7, ("a+b+c", "d"), (30.0, -10.0), (), (0, 1), 25, True)
     >>> updates = rate_records([game], rater, {})
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from league.ratings import Rater, Rating
-from league.runner import GameRecord
+from league.play.runner import GameRecord
+from league.rate.ratings import Rater, Rating
 
 TEAM_SEPARATOR = "+"
 

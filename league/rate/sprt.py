@@ -33,10 +33,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from games.errors import LeagueError
+
 SCORES = (0.0, 0.25, 0.5, 0.75, 1.0)  # a pair's score per game: 0, 1/2, 1, 3/2, 2 points out of 2
 
 
-class SPRTError(ValueError):
+class SPRTError(LeagueError, ValueError):
     """SPRT settings that do not make a test."""
 
 

@@ -23,11 +23,12 @@ from agents.baselines import BASELINES, is_baseline_name, make_baseline
 from agents.checkpoint import CheckpointError, pack, unpack
 from agents.registry import load_policy
 from games.base import GameSpec
-from league.runner import Entrant
-from league.store import Player, Store, StoreError, sanitize_name
+from games.errors import LeagueError
+from league.play.runner import Entrant
+from league.store.database import Player, Store, StoreError, sanitize_name
 
 
-class EntrantError(ValueError):
+class EntrantError(LeagueError, ValueError):
     """An entrant name that is not a baseline nor a player of the run, or unusable weights."""
 
 

@@ -8,18 +8,19 @@ import sys
 from typing import Sequence
 
 from agents.base import PolicyError
-from league.config import TrainConfig
-from league.leaderboard import standings
-from league.ratings import Rater
-from league.store import Store, StoreError
-from league.tournament import TournamentError
-from league.trainer import League, rater_from
+from games.errors import LeagueError
+from league.rate.ratings import Rater
+from league.rate.standings import standings
+from league.store.database import Store, StoreError
+from league.tournament.formats import TournamentError
+from league.train.config import TrainConfig
+from league.train.loop import League, rater_from
 
 DEFAULT_RUN = "runs/default"
 DEFAULT_ENTRANTS = "random,mcts:25,mcts:100"
 
 
-class RunError(ValueError):
+class RunError(LeagueError, ValueError):
     """A combination of options that makes no run."""
 
 
@@ -110,8 +111,8 @@ def validate_training(config: TrainConfig, game) -> None:
     import tempfile
 
     from agents.registry import make_learner
-    from league.entrants import resolve
-    from league.matchmaking import Mix
+    from league.play.entrants import resolve
+    from league.train.matchmaking import Mix
 
     for k, learner in enumerate(config.learners):
         make_learner(learner.algo, game.spec, learner.role or game.spec.sides[0].role, config=learner.config, seed=k)

@@ -32,7 +32,7 @@ from typing import Any, Iterator, Mapping
 
 import sqlite_utils
 
-from league.files import DB_NAME, RunFiles, StoreError, sanitize_name  # noqa: F401 - re-exported
+from league.store.files import DB_NAME, RunFiles, StoreError, sanitize_name  # noqa: F401 - re-exported
 
 SCHEMA_VERSION = 1
 APPLICATION = "league"

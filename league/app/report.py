@@ -8,7 +8,7 @@ it opens in a browser from disk. Plots are drawn here as SVG, so no plotting lib
 
 Example:
     >>> import tempfile
-    >>> from league.store import NewMatch, Store
+    >>> from league.store.database import NewMatch, Store
     >>> with tempfile.TemporaryDirectory() as tmp, Store.open(tmp, create=True) as store:
     ...     store.init_run("demo", "tic_tac_toe", {})
     ...     for name in ("a", "b"):
@@ -35,10 +35,11 @@ from typing import Sequence
 
 import numpy as np
 
-from league.leaderboard import TEAM_SEPARATOR, standings
-from league.metagame import symmetric_payoff, zero_sum_nash
-from league.ratings import payoff_matrix
-from league.store import Store
+from games.errors import LeagueError
+from league.rate.metagame import symmetric_payoff, zero_sum_nash
+from league.rate.ratings import payoff_matrix
+from league.rate.standings import TEAM_SEPARATOR, standings
+from league.store.database import Store
 
 SECTIONS = ("leaderboard", "ratings", "payoff", "nash", "training", "tournaments")
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
@@ -48,7 +49,7 @@ MAX_CURVES = 8  # training-curve charts
 MAX_PAYOFF = 30  # players in the heat map
 
 
-class ReportError(ValueError):
+class ReportError(LeagueError, ValueError):
     """A report that cannot be written (a bad output path)."""
 
 

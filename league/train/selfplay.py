@@ -8,7 +8,7 @@ benchmarks use it; `league train` (league/trainer.py) builds a whole league on t
 Example:
     >>> import games
     >>> from agents.baselines import RandomPolicy
-    >>> from league.runner import Entrant
+    >>> from league.play.runner import Entrant
     >>> spec = games.load("connect_four").spec
     >>> me, other = Entrant("me", RandomPolicy(spec)), Entrant("other", RandomPolicy(spec))
     >>> [[e.name for e in lineup] for lineup in lineups(spec, "player", me, other)]
@@ -27,7 +27,7 @@ import numpy as np
 
 from agents.base import Learner, LearnerError, StepBatch
 from games.base import Game, GameSpec, derive_seed
-from league.runner import Entrant, GameRecord, GameTask, Slot, run
+from league.play.runner import Entrant, GameRecord, GameTask, Slot, run
 
 
 def lineups(spec: GameSpec, role: str, me: Slot, opponent: Slot) -> list[tuple[Slot, ...]]:

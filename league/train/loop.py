@@ -1,7 +1,7 @@
 """`league train`: the league loop, its snapshots, evaluations, checkpoints and resume.
 
 Example:
-    >>> from league.trainer import League, lineups, score, train  # the loop and its parts
+    >>> from league.train.loop import League, lineups, score, train  # the loop and its parts
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import numpy as np
 
 from agents.base import Learner, LearnerError, StepBatch
 from games.base import Game, derive_seed
-from league.ratings import Rater, Rating
-from league.runner import Entrant, GameRecord, GameTask, Slot, run
-from league.selfplay import TrainingLog, evaluate, lineups, score, train  # noqa: F401 - re-exported
-from league.store import Store
+from league.play.runner import Entrant, GameRecord, GameTask, Slot, run
+from league.rate.ratings import Rater, Rating
+from league.store.database import Store
+from league.train.selfplay import TrainingLog, evaluate, lineups, score, train  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
-    from league.config import TrainConfig
+    from league.train.config import TrainConfig
 
 
 # -- the league -------------------------------------------------------------------------------
@@ -54,9 +54,9 @@ class League:
     def __init__(self, store: Store, game: Game, config: "TrainConfig", *,
                  on_event: Callable[[Event], None] | None = None, backend=None):
         from agents.registry import make_learner
-        from league.entrants import SnapshotCache, resolve
-        from league.matchmaking import Mix, PayoffTable
-        from league.metagame import exploitability_supported
+        from league.play.entrants import SnapshotCache, resolve
+        from league.rate.metagame import exploitability_supported
+        from league.train.matchmaking import Mix, PayoffTable
 
         self.store, self.game, self.config = store, game, config
         self.spec = game.spec
@@ -182,7 +182,7 @@ class League:
 
     def _historical(self, role: str):
         """Frozen players that can sit on a side of `role`, oldest first: snapshots, then pool baselines."""
-        from league.matchmaking import Historical
+        from league.train.matchmaking import Historical
 
         out = []
         for name in self.snapshots:
@@ -225,7 +225,7 @@ class League:
         return cache[key]
 
     def _opponent(self, me: str) -> str:
-        from league.matchmaking import alphastar_opponent, choose_opponent
+        from league.train.matchmaking import alphastar_opponent, choose_opponent
 
         role = self._other_role(self.learners[me].role)
         pool, nash_weights = self._round_pool(role)
@@ -239,7 +239,7 @@ class League:
 
     def _opposing_slot(self, me: str, opponent: str, side_index: int) -> Slot:
         """The opponent's entrant, or a pick-up team of pool members for a side of several seats."""
-        from league.matchmaking import pfsp_weights
+        from league.train.matchmaking import pfsp_weights
 
         side = self.spec.sides[side_index]
         mix = self.mixes[me]
@@ -296,8 +296,8 @@ class League:
         from dataclasses import replace
 
         from agents.checkpoint import pack
-        from league.backends import EntrantSpec, LearnerSpec, _spec_of
-        from league.entrants import snapshot_paths
+        from league.play.backends import EntrantSpec, LearnerSpec, _spec_of
+        from league.play.entrants import snapshot_paths
 
         learners = []
         for name, learner in self.learners.items():
@@ -370,8 +370,8 @@ class League:
                     origin: str = "training") -> None:
         """Rate the games in order and store them in one transaction; update the payoff tables."""
         from agents.baselines import is_baseline_name
-        from league.results import members, rate_records
-        from league.store import NewMatch
+        from league.rate.updates import members, rate_records
+        from league.store.database import NewMatch
 
         for side in {side for record in records for side in record.sides}:
             for member in members(side):
@@ -399,7 +399,7 @@ class League:
 
     def nash_weights(self, names: Sequence[str]) -> list[float]:
         """The Nash mixture over `names` of the zero-sum game of mean returns between them (unplayed pairs: 0)."""
-        from league.metagame import zero_sum_nash
+        from league.rate.metagame import zero_sum_nash
 
         n = len(names)
         matrix = np.zeros((n, n))
@@ -461,7 +461,7 @@ class League:
         return score(records, name)
 
     def snapshot(self, name: str, reason: str) -> str:
-        from league.entrants import save_snapshot
+        from league.play.entrants import save_snapshot
 
         learner = self.learners[name]
         count = sum(1 for s in self.snapshots if self._player(s).parent == name)
@@ -483,7 +483,7 @@ class League:
         elif self.config.snapshots.meta_games:
             self._meta_games(snap)
         if self.exploitable:
-            from league.metagame import exploitability
+            from league.rate.metagame import exploitability
 
             value = exploitability(self.cache.get(self._player(snap)), self.spec)
             self.store.add_metrics(snap, self.steps[name], {"exploitability": value})
@@ -501,7 +501,7 @@ class League:
 
         These exact values replace sampled meta games, so the pool's Nash mixture carries no
         sampling noise (as PSRO does on poker)."""
-        from league.metagame import exact_payoff
+        from league.rate.metagame import exact_payoff
 
         mine = self._entrant(snap).policy
         for other in (h.name for h in self._historical(self._role_of(snap) or self.spec.sides[0].role)):
@@ -536,7 +536,7 @@ class League:
 
     def evaluate(self, name: str) -> dict[str, float]:
         """Score (win rate, or mean return on one-side games) against each reference bot."""
-        from league.entrants import resolve
+        from league.play.entrants import resolve
 
         results = {}
         learner = self.learners[name]
@@ -563,7 +563,7 @@ class League:
 
     def exploitabilities(self, name: str) -> dict[str, float]:
         """Exact exploitability of the learner and of the Nash mixture over its role's pool."""
-        from league.metagame import exploitability, mixture_exploitability
+        from league.rate.metagame import exploitability, mixture_exploitability
 
         learner = self.learners[name]
         out = {"exploitability": exploitability(learner.policy(), self.spec)}
@@ -576,7 +576,7 @@ class League:
 
     # -- checkpoints and resume -------------------------------------------------------------------
     def checkpoint(self) -> None:
-        from league.checkpoints import prune, save_learner, write_trainer_state
+        from league.train.checkpoints import prune, save_learner, write_trainer_state
 
         files = {name: save_learner(self.store, name, learner, self.round) for name, learner in self.learners.items()}
         state = {
@@ -603,8 +603,13 @@ class League:
 
     def resume(self) -> bool:
         """Restore the last checkpoint and undo what was stored after it; False if there is none."""
-        from league.checkpoints import ResumeError, load_learner, orphan_snapshot_files, read_trainer_state
-        from league.matchmaking import PayoffTable
+        from league.train.checkpoints import (
+            ResumeError,
+            load_learner,
+            orphan_snapshot_files,
+            read_trainer_state,
+        )
+        from league.train.matchmaking import PayoffTable
 
         state = read_trainer_state(self.store)
         if state is None:
@@ -634,7 +639,7 @@ class League:
 
 def rater_from(settings: Mapping[str, Any]) -> Rater:
     """A Rater from a run's `ratings` settings: TrueSkill keys plus `anchors = {name = mu}`."""
-    from league.ratings import RatingConfig
+    from league.rate.ratings import RatingConfig
 
     values = dict(settings or {})
     anchors = values.pop("anchors", {}) or {}
@@ -643,6 +648,6 @@ def rater_from(settings: Mapping[str, Any]) -> Rater:
 
 
 def read_state_or_none(store: Store) -> dict | None:
-    from league.checkpoints import read_trainer_state
+    from league.train.checkpoints import read_trainer_state
 
     return read_trainer_state(store)

@@ -7,7 +7,7 @@ leaves either the previous checkpoint or the new one, never a mix.
 
 Example:
     >>> import tempfile
-    >>> from league.store import Store
+    >>> from league.store.database import Store
     >>> with tempfile.TemporaryDirectory() as tmp, Store.open(tmp, create=True) as store:
     ...     read_trainer_state(store) is None
     True
@@ -21,12 +21,13 @@ from typing import Any, Mapping
 
 from agents.base import Learner
 from agents.checkpoint import CheckpointError, pack, unpack
-from league.store import Store, StoreError, sanitize_name
+from games.errors import LeagueError
+from league.store.database import Store, StoreError, sanitize_name
 
 STATE_FILE = "checkpoints/trainer.json"
 
 
-class ResumeError(RuntimeError):
+class ResumeError(LeagueError, RuntimeError):
     """A checkpoint that cannot be resumed from (missing, corrupt, or of another configuration)."""
 
 

@@ -13,10 +13,12 @@ import re
 import secrets
 from pathlib import Path
 
+from games.errors import LeagueError
+
 DB_NAME = "league.db"
 
 
-class StoreError(RuntimeError):
+class StoreError(LeagueError, RuntimeError):
     """The run database or a file of the run cannot be used as asked."""
 
 
@@ -57,7 +59,7 @@ class RunFiles:
 
         Example:
             >>> import tempfile
-            >>> from league.store import Store
+            >>> from league.store.database import Store
             >>> with tempfile.TemporaryDirectory() as tmp, Store.open(tmp, create=True) as store:
             ...     digest = store.write_file("snapshots/a.json", b"{}")
             ...     store.verify_file("snapshots/a.json", digest).read_bytes()
@@ -90,7 +92,7 @@ class RunFiles:
 
         Example:
             >>> import tempfile
-            >>> from league.store import Store, StoreError
+            >>> from league.store.database import Store, StoreError
             >>> with tempfile.TemporaryDirectory() as tmp, Store.open(tmp, create=True) as store:
             ...     _ = store.write_file("w.bin", b"abc")
             ...     try:

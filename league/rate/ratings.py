@@ -21,18 +21,20 @@ from __future__ import annotations
 
 import difflib
 import math
-from statistics import NormalDist
 from dataclasses import dataclass, fields
+from statistics import NormalDist
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import trueskill
 
+from games.errors import LeagueError
+
 # mu - CONSERVATIVE_K * sigma is the score that orders a leaderboard.
 CONSERVATIVE_K = 3.0
 
 
-class RatingError(ValueError):
+class RatingError(LeagueError, ValueError):
     """A rating setting or a game result that cannot be rated."""
 
 

@@ -8,7 +8,7 @@ it was played in: the same seed gives the same results, batched or one at a time
 Example:
     >>> import games
     >>> from agents.baselines import RandomPolicy
-    >>> from league.runner import Entrant, play
+    >>> from league.play.runner import Entrant, play
     >>> game = games.load("tic_tac_toe")
     >>> a, b = Entrant("a", RandomPolicy(game.spec)), Entrant("b", RandomPolicy(game.spec))
     >>> records = play(game, (a, b), n_games=4, seed=7)
@@ -28,10 +28,18 @@ import numpy as np
 
 from agents.base import Policy, StepBatch
 from agents.baselines import RandomPolicy
-from games.base import Game, GameSpec, IllegalActionError, VecEnv, derive_seed, move_keys
+from games.base import (
+    Game,
+    GameSpec,
+    IllegalActionError,
+    VecEnv,
+    derive_seed,
+    move_keys,
+)
+from games.errors import LeagueError
 
 
-class RunnerError(RuntimeError):
+class RunnerError(LeagueError, RuntimeError):
     """A game could not be played: a bad lineup, or an entrant that failed or cheated."""
 
     def __init__(self, message: str, *, entrant: str | None = None, seat: str | None = None):

@@ -2,7 +2,7 @@
 
 Example:
     >>> import tempfile
-    >>> from league.store import NewMatch, Store
+    >>> from league.store.database import NewMatch, Store
     >>> with tempfile.TemporaryDirectory() as tmp, Store.open(tmp, create=True) as store:
     ...     for name in ("a", "b"):
     ...         _ = store.add_player(name, "baseline")
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 
-from league.store import Store
+from league.store.database import Store
 
 TEAM_SEPARATOR = "+"
 

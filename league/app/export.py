@@ -19,7 +19,7 @@ player sees in real games and requires onnxruntime to match the league's own pol
 
 Example:
     >>> import tempfile
-    >>> from league.store import Store
+    >>> from league.store.database import Store
     >>> with tempfile.TemporaryDirectory() as tmp, Store.open(tmp, create=True) as store:
     ...     store.init_run("empty", "connect_four", {})
     ...     try:
@@ -52,13 +52,20 @@ from agents.base import Policy
 from agents.baselines import RandomPolicy
 from agents.maddpg import MADDPGPolicy
 from agents.mappo import MAPPOPolicy, Net
-from agents.nets import CategoricalPolicy, QPolicy, legal_or_all, masked_log_probs, squash_to_box
+from agents.nets import (
+    CategoricalPolicy,
+    QPolicy,
+    legal_or_all,
+    masked_log_probs,
+    squash_to_box,
+)
 from games.base import Box, GameSpec, derive_seed
-from league.entrants import EntrantError, load_snapshot
-from league.leaderboard import standings
-from league.runner import Entrant, GameTask, run
-from league.selfplay import lineups
-from league.store import Store, StoreError, sanitize_name
+from games.errors import LeagueError
+from league.play.entrants import EntrantError, load_snapshot
+from league.play.runner import Entrant, GameTask, run
+from league.rate.standings import standings
+from league.store.database import Store, StoreError, sanitize_name
+from league.train.selfplay import lineups
 
 FORMAT = "league-export/1"
 MANIFEST = "manifest.json"
@@ -68,7 +75,7 @@ MAX_ROWS = 512  # recorded observations kept per seat for the check
 ENGINES = {"openspiel": "open_spiel", "pettingzoo": "pettingzoo", "vmas": "vmas"}  # backend -> package
 
 
-class ExportError(ValueError):
+class ExportError(LeagueError, ValueError):
     """A player that cannot be exported, an export that failed its check, or a tampered export."""
 
 

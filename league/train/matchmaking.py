@@ -30,11 +30,13 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from games.errors import LeagueError
+
 WEIGHTINGS = ("squared", "variance", "linear_capped")
 STRATEGIES = ("latest", "past", "pfsp", "nash")
 
 
-class MatchmakingError(ValueError):
+class MatchmakingError(LeagueError, ValueError):
     """A matchmaking configuration that cannot work."""
 
 

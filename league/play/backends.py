@@ -11,8 +11,8 @@ its records are reported once, when it completes.
 
 Example:
     >>> import games
-    >>> from league.entrants import resolve
-    >>> from league.runner import schedule
+    >>> from league.play.entrants import resolve
+    >>> from league.play.runner import schedule
     >>> game = games.load("tic_tac_toe")
     >>> tasks = schedule(game.spec, resolve(["random", "mcts:5"], game.spec), 4, seed=1)
     >>> seen = []
@@ -31,12 +31,20 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from games.base import Game
-from league.runner import Entrant, GameRecord, GameTask, RunnerError, run, slot_members
+from games.errors import LeagueError
+from league.play.runner import (
+    Entrant,
+    GameRecord,
+    GameTask,
+    RunnerError,
+    run,
+    slot_members,
+)
 
 BACKENDS = ("local", "process", "ray")
 
 
-class BackendError(RuntimeError):
+class BackendError(LeagueError, RuntimeError):
     """A backend that cannot start or cannot play (no Ray, unreachable cluster, dead workers)."""
 
 

@@ -18,7 +18,7 @@ is missing, so a killed tournament resumes and never counts a game twice.
 
 Example:
     >>> import games
-    >>> from league.entrants import resolve
+    >>> from league.play.entrants import resolve
     >>> spec = games.load("tic_tac_toe").spec
     >>> config = TournamentConfig(game="tic_tac_toe", entrants=("random", "mcts:5", "mcts:10"), games=4)
     >>> tasks = plan(spec, resolve(config.entrants, spec), config)
@@ -37,17 +37,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterator, Sequence
 
 from games.base import Game, GameSpec, derive_seed
-from league.ratings import Rater, Rating
-from league.results import rate_records
-from league.runner import Entrant, GameRecord, GameTask, RunnerError
-from league.sprt import SPRT, Pentanomial, SPRTError, elo_interval
-from league.store import NewMatch, Store
+from games.errors import LeagueError
+from league.play.runner import Entrant, GameRecord, GameTask, RunnerError
+from league.rate.ratings import Rater, Rating
+from league.rate.sprt import SPRT, Pentanomial, SPRTError, elo_interval
+from league.rate.updates import rate_records
+from league.store.database import NewMatch, Store
 
 FORMATS = ("round-robin", "gauntlet", "swiss")
 TEAM_SEPARATOR = "+"
 
 
-class TournamentError(ValueError):
+class TournamentError(LeagueError, ValueError):
     """A tournament that cannot be played as configured."""
 
 
@@ -186,7 +187,7 @@ class _Play:
     def __init__(self, store: Store, game: Game, entrants: Sequence[Entrant], config: TournamentConfig,
                  rater: Rater, batch: int, progress: Callable[[int, int, Sequence[Pairing]], None] | None,
                  stop_on_error: bool = False, move_timeout: float | None = None, backend=None):
-        from league.backends import LocalBackend
+        from league.play.backends import LocalBackend
 
         self.store, self.game, self.config, self.rater, self.batch = store, game, config, rater, batch
         self.forfeits, self.move_timeout = not stop_on_error, move_timeout
@@ -268,8 +269,8 @@ class _Play:
                 pairing.status = "done"
 
     def _run(self, tasks, on_record: Callable[[GameRecord], None]) -> None:
-        from league.backends import EntrantSpec
-        from league.entrants import snapshot_paths
+        from league.play.backends import EntrantSpec
+        from league.play.entrants import snapshot_paths
 
         def spec_of(entrant: Entrant) -> EntrantSpec:
             player = self.store.player(entrant.name)
@@ -380,7 +381,7 @@ def play_tournament(
     An entrant that crashes, plays an illegal move or exceeds `move_timeout` seconds a move
     loses that game by forfeit (stored with the reason) and the tournament goes on, unless
     `stop_on_error`. `progress(done, total, pairings)` is called after each stored game.
-    `backend` (league.backends) plays the games elsewhere; the store is written here only.
+    `backend` (league.play.backends) plays the games elsewhere; the store is written here only.
     """
     check(game.spec, config)
     if move_timeout is not None and move_timeout <= 0:

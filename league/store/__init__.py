@@ -1,0 +1,1 @@
+"""The run database and the files kept beside it."""

@@ -1,0 +1,1 @@
+"""`league tournament`: formats, paired games, SPRT stopping, resumable play."""

@@ -1,0 +1,1 @@
+"""`league train`: the trainer loop and its parts (config, matchmaking, checkpoints)."""

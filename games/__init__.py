@@ -15,17 +15,22 @@ from games.base import (
     GameSpec,
     IllegalActionError,
     Judge,
+    ModuleNotAllowedError,
     SeatSpec,
     Side,
     StepResult,
+    UnknownChoiceError,
+    UserGameError,
     VecEnv,
     derive_seed,
     sample_masked,
     uniforms,
 )
-from games.registry import entries, load, names
+from games.check import check_game
+from games.registry import entries, load, names, replay_text
 
 __all__ = [
-    "Box", "Discrete", "Game", "GameError", "GameSpec", "IllegalActionError", "Judge", "SeatSpec",
-    "Side", "StepResult", "VecEnv", "derive_seed", "entries", "load", "names", "sample_masked", "uniforms",
+    "Box", "Discrete", "Game", "GameError", "GameSpec", "IllegalActionError", "Judge", "ModuleNotAllowedError",
+    "SeatSpec", "Side", "StepResult", "UnknownChoiceError", "UserGameError", "VecEnv", "check_game", "derive_seed",
+    "entries", "load", "names", "replay_text", "sample_masked", "uniforms",
 ]

@@ -24,12 +24,39 @@ from typing import Literal, Mapping, Sequence
 
 import numpy as np
 
+from games.errors import LeagueError
+
 Kind = Literal["competitive", "cooperative", "mixed"]
 KINDS: tuple[str, ...] = ("competitive", "cooperative", "mixed")
 
 
-class GameError(ValueError):
+class GameError(LeagueError, ValueError):
     """A game was asked for something it cannot do (unknown name, bad option, ...)."""
+
+
+class UnknownChoiceError(GameError):
+    """A name that does not exist (a game, option, side, role, seat or agent); the message lists the valid ones.
+
+    Example:
+        >>> import games
+        >>> games.load("tic_tac_toe").spec.side("third")
+        Traceback (most recent call last):
+        ...
+        games.base.UnknownChoiceError: 'third' is not a side of tic_tac_toe; sides: first, second
+    """
+
+    def __init__(self, message: str, choices: Sequence[str] = ()):
+        super().__init__(message)
+        self.choices = tuple(choices)
+
+
+class UserGameError(GameError):
+    """A user's environment (`module:factory`) that cannot be imported, made or played: the factory
+    raised or returned the wrong type, a space cannot be flattened, its league_* settings disagree."""
+
+
+class ModuleNotAllowedError(GameError):
+    """`games.load(..., allow_modules=False)` was given a `module:factory` name (it would import code)."""
 
 
 class IllegalActionError(ValueError):
@@ -63,12 +90,26 @@ ActionSpace = Discrete | Box
 
 @dataclass(frozen=True)
 class SeatSpec:
-    """One seat of the engine (an OpenSpiel player or a PettingZoo agent)."""
+    """One seat of the engine (an OpenSpiel player or a PettingZoo agent).
+
+    Example:
+        >>> import games
+        >>> games.load("tic_tac_toe").spec.seat("player_1").action_names[:2]
+        ('o(0,0)', 'o(0,1)')
+    """
 
     name: str  # the engine's agent id, e.g. "player_0", "adversary_1"
     obs_shape: tuple[int, ...]  # one copy's observation
     action: ActionSpace
     masked: bool  # whether legal actions vary (a mask travels with the observation)
+    action_names: tuple[str, ...] | None = None  # a human name per discrete action, where the game has them
+
+    def __post_init__(self) -> None:
+        if self.action_names is not None:
+            names = tuple(str(name) for name in self.action_names)
+            if len(names) != self.n_actions:
+                raise GameError(f"seat {self.name!r} has {self.n_actions} actions but {len(names)} action names")
+            object.__setattr__(self, "action_names", names)
 
     @property
     def discrete(self) -> bool:
@@ -115,7 +156,14 @@ class Judge:
 
 @dataclass(frozen=True)
 class GameSpec:
-    """Everything a learner or the league needs to know about a game."""
+    """Everything a learner or the league needs to know about a game.
+
+    Example:
+        >>> import games
+        >>> spec = games.load("kuhn_poker").spec
+        >>> spec.perfect_information, spec.seat("player_0").action_names
+        (False, ('Pass', 'Bet'))
+    """
 
     name: str  # registry name, e.g. "connect_four"
     kind: Kind
@@ -129,6 +177,9 @@ class GameSpec:
     judge: Judge = field(default_factory=Judge)
     description: str = ""
     source: str = ""  # what the engine is asked for, e.g. "connect_four" or "mpe2.simple_tag_v3"
+    # every seat sees the whole state (OpenSpiel's PERFECT_INFORMATION; a few simultaneous-move
+    # games such as markov_soccer have it too: combine with `turn_based` for search bots)
+    perfect_information: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -161,13 +212,13 @@ class GameSpec:
         for seat in self.seats:
             if seat.name == name:
                 return seat
-        raise GameError(f"{name!r} is not a seat of {self.name}; seats: {', '.join(self.seat_names)}")
+        raise UnknownChoiceError(f"{name!r} is not a seat of {self.name}; seats: {', '.join(self.seat_names)}", self.seat_names)
 
     def side(self, name: str) -> Side:
         for side in self.sides:
             if side.name == name:
                 return side
-        raise GameError(f"{name!r} is not a side of {self.name}; sides: {', '.join(self.side_names)}")
+        raise UnknownChoiceError(f"{name!r} is not a side of {self.name}; sides: {', '.join(self.side_names)}", self.side_names)
 
     def side_of(self, seat: str) -> int:
         """Index of the side that holds `seat`."""
@@ -178,6 +229,20 @@ class GameSpec:
 
     def sides_for_role(self, role: str) -> tuple[Side, ...]:
         return tuple(side for side in self.sides if side.role == role)
+
+    def check_role(self, role: str) -> str:
+        """`role` if some side plays it, else UnknownChoiceError naming the roles.
+
+        Example:
+            >>> import games
+            >>> games.load("simple_tag").spec.check_role("hunter")
+            Traceback (most recent call last):
+            ...
+            games.base.UnknownChoiceError: 'hunter' is not a role of simple_tag; roles: predator, prey
+        """
+        if role not in self.roles:
+            raise UnknownChoiceError(f"{role!r} is not a role of {self.name}; roles: {', '.join(self.roles)}", self.roles)
+        return role
 
     # -- results -----------------------------------------------------------------------
     def side_returns(self, seat_returns: Mapping[str, float]) -> tuple[float, ...]:

@@ -59,6 +59,117 @@ def _observer(game: pyspiel.Game):
     raise GameError(f"OpenSpiel game {kind.short_name!r} provides no observation tensor")
 
 
+def _chance_action(outcomes: Sequence[tuple[int, float]], u: float) -> int:
+    """The chance outcome that a uniform `u` in [0, 1) picks (inverse CDF over `outcomes`)."""
+    total = 0.0
+    for a, p in outcomes:
+        total += p
+        if u < total:
+            return a
+    return outcomes[-1][0]
+
+
+_NAME_PROBE_PLIES = 2_000  # engine steps spent looking for every action's name ...
+_NAME_PROBE_EPISODES = 8  # ... in at most this many playouts (bridge, which scores each deal by search, takes ~4 s)
+
+
+def action_names(engine: pyspiel.Game) -> list[tuple[str, ...] | None]:
+    """Per player, the name of each action, where OpenSpiel's names are stable, else None.
+
+    Names are read only for legal actions (some games crash on others), along seeded random
+    playouts, until every action of a player was seen legal; a player keeps its names if every
+    action was named, each the same way in every state where it was legal, all distinct.
+
+    Example:
+        >>> [names[:3] for names in action_names(pyspiel.load_game("connect_four"))]
+        [('x0', 'x1', 'x2'), ('o0', 'o1', 'o2')]
+        >>> action_names(pyspiel.load_game("chess"))
+        [None, None]
+    """
+    players, n = engine.num_players(), engine.num_distinct_actions()
+    seen: list[dict[int, str]] = [{} for _ in range(players)]
+    unstable = [False] * players
+    try:
+        _walk_names(engine, seen, unstable, random.Random(0))
+    except pyspiel.SpielError:  # a game that objects to being walked this way: no names
+        return [None] * players
+    out: list[tuple[str, ...] | None] = []
+    for p in range(players):
+        names = tuple(seen[p].get(a, "") for a in range(n))
+        ok = not unstable[p] and len(seen[p]) == n and len(set(names)) == n
+        out.append(names if ok else None)
+    return out
+
+
+def _walk_names(engine: pyspiel.Game, seen: list[dict[int, str]], unstable: list[bool], rng: random.Random) -> None:
+    """Seeded random playouts recording each player's legal actions' names (see `action_names`)."""
+    players, n = engine.num_players(), engine.num_distinct_actions()
+    plies = 0
+    for _ in range(_NAME_PROBE_EPISODES):
+        if plies >= _NAME_PROBE_PLIES or all(unstable[p] or len(seen[p]) == n for p in range(players)):
+            return
+        state = engine.new_initial_state()
+        while not state.is_terminal() and plies < _NAME_PROBE_PLIES:
+            plies += 1
+            if state.is_chance_node():
+                state.apply_action(_chance_action(state.chance_outcomes(), rng.random()))
+                continue
+            movers = range(players) if state.is_simultaneous_node() else [state.current_player()]
+            joint = []
+            for p in movers:
+                legal = state.legal_actions(p)
+                for a in legal:
+                    name = state.action_to_string(p, a)
+                    unstable[p] = unstable[p] or seen[p].setdefault(a, name) != name
+                joint.append(rng.choice(legal) if legal else 0)
+            if state.is_simultaneous_node():
+                state.apply_actions(joint)
+            else:
+                state.apply_action(joint[0])
+
+
+def replay_text(source: str, seed: int, actions: Sequence[int | Sequence[int]]) -> list[str]:
+    """The OpenSpiel state as text before and after each of `actions` in an episode of `seed`.
+
+    `seed` is the episode seed (`StepResult.episode_seed`): chance outcomes are drawn exactly
+    as `OpenSpielVecEnv` draws them. A turn-based game takes one action per step; a
+    simultaneous one takes each step's joint action (one per player).
+
+    Example:
+        >>> replay_text("tic_tac_toe", 0, [4, 0])[-1].splitlines()
+        ['o..', '.x.', '...']
+    """
+    engine = load_pyspiel(source)
+    rng = random.Random(int(seed))
+    state = engine.new_initial_state()
+
+    def settle() -> None:
+        while state.is_chance_node():
+            state.apply_action(_chance_action(state.chance_outcomes(), rng.random()))
+
+    settle()
+    out = [str(state)]
+    for step, action in enumerate(actions):
+        if state.is_terminal():
+            raise GameError(f"the episode of {source!r} was over before action {step} ({action!r})")
+        if state.is_simultaneous_node():
+            joint = [int(a) for a in action]  # type: ignore[union-attr]
+            legal = [state.legal_actions(p) for p in range(engine.num_players())]
+            if len(joint) != len(legal) or any(a not in ok for a, ok in zip(joint, legal) if ok):
+                raise GameError(f"step {step} of {source!r} needs one legal action per player, got {action!r}")
+            state.apply_actions(joint)
+        else:
+            player = state.current_player()
+            move = int(action[player] if isinstance(action, Sequence) else action)
+            if move not in state.legal_actions():
+                raise GameError(f"action {move} is not legal for player {player} at step {step} of {source!r}; "
+                                f"legal: {state.legal_actions()}")
+            state.apply_action(move)
+        settle()
+        out.append(str(state))
+    return out
+
+
 def _set_from(observation):
     """The fastest `set_from(state, player)` callable of an observation object."""
     inner = getattr(observation, "_observation", None)
@@ -93,7 +204,9 @@ class OpenSpielGame(Game):
         elif info.provides_observation_tensor:
             obs_shape = tuple(self.engine.observation_tensor_shape())
         n_actions = self.engine.num_distinct_actions()
-        seats = tuple(SeatSpec(name, obs_shape, Discrete(n_actions), masked=True) for name in seat_names)
+        names = action_names(self.engine)
+        seats = tuple(SeatSpec(name, obs_shape, Discrete(n_actions), masked=True, action_names=names[p])
+                      for p, name in enumerate(seat_names))
         utility = info.utility
         zero_sum = utility in (pyspiel.GameType.Utility.ZERO_SUM, pyspiel.GameType.Utility.CONSTANT_SUM)
         if kind is None:
@@ -123,6 +236,7 @@ class OpenSpielGame(Game):
             judge=judge or Judge(),
             description=description,
             source=source,
+            perfect_information=info.information == pyspiel.GameType.Information.PERFECT_INFORMATION,
         )
 
     def make(self, n: int = 1, seed: int = 0) -> "OpenSpielVecEnv":
@@ -186,16 +300,7 @@ class OpenSpielVecEnv(VecEnv):
         state = self.states[i]
         collected = None
         while state.is_chance_node():
-            outcomes = state.chance_outcomes()
-            u = self.rngs[i].random()
-            total = 0.0
-            action = outcomes[-1][0]
-            for a, p in outcomes:
-                total += p
-                if u < total:
-                    action = a
-                    break
-            state.apply_action(action)
+            state.apply_action(_chance_action(state.chance_outcomes(), self.rngs[i].random()))
             if not self.terminal_rewards:
                 r = state.rewards()
                 collected = r if collected is None else [x + y for x, y in zip(collected, r)]

@@ -18,6 +18,12 @@ Example:
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
+import inspect
+import os
+import re
+import sys
 import warnings
 from typing import Any, Callable, Mapping, Sequence
 
@@ -29,10 +35,13 @@ from games.base import (
     Game,
     GameError,
     GameSpec,
+    KINDS,
     Judge,
     SeatSpec,
     Side,
     StepResult,
+    UnknownChoiceError,
+    UserGameError,
     VecEnv,
 )
 
@@ -64,28 +73,109 @@ def _make_factory(source: str, parallel: bool, kwargs: Mapping[str, Any]) -> Cal
     return make_module
 
 
-def _space_of(space: Any, what: str) -> tuple[Any, bool]:
-    """Map a gymnasium space to (obs shape | action space, masked?)."""
+ObsEncoder = Callable[[Any], np.ndarray]  # one raw observation -> its flat float32 vector
+
+FLATTENED = "Box, Discrete (one-hot), MultiDiscrete, MultiBinary, Dict and Tuple"  # what observations may be
+
+
+def _action_space(space: Any, agent: str) -> Discrete | Box:
+    """The league's action space for a gymnasium action space (Discrete from 0, or Box)."""
     from gymnasium import spaces
 
-    if what == "action":
-        if isinstance(space, spaces.Discrete):
-            if int(space.start) != 0:
-                raise GameError(f"Discrete action spaces must start at 0, got start={space.start}")
-            return Discrete(int(space.n)), False
-        if isinstance(space, spaces.Box):
-            low, high = float(np.min(space.low)), float(np.max(space.high))
-            return Box(tuple(int(d) for d in space.shape), low, high), False
-        raise GameError(f"unsupported action space {space}; the league plays Discrete and Box actions")
-    if isinstance(space, spaces.Dict) and "observation" in space.spaces:
-        return tuple(int(d) for d in space["observation"].shape), "action_mask" in space.spaces
+    if isinstance(space, spaces.Discrete):
+        if int(space.start) != 0:
+            raise UserGameError(f"Discrete action spaces must start at 0, got start={space.start}")
+        return Discrete(int(space.n))
     if isinstance(space, spaces.Box):
-        return tuple(int(d) for d in space.shape), False
-    raise GameError(f"unsupported observation space {space}; the league reads Box observations (or a Dict with 'observation')")
+        low, high = float(np.min(space.low)), float(np.max(space.high))
+        return Box(tuple(int(d) for d in space.shape), low, high)
+    raise UserGameError(f"unsupported action space {space} of agent {agent!r}; the league plays Discrete and Box actions")
+
+
+def _box_encoder(raw: Any) -> np.ndarray:
+    return np.asarray(raw, dtype=np.float32).reshape(-1)
+
+
+def observation_encoder(space: Any, agent: str = "agent") -> tuple[tuple[int, ...], bool, ObsEncoder]:
+    """(observation shape, masked?, encoder) for a gymnasium observation space.
+
+    A Box keeps its shape. Any other space is flattened with gymnasium's `flatten`: Discrete
+    one-hot, MultiDiscrete as concatenated one-hots, Dict in the space's key order, Tuple in
+    order. A Dict with an `action_mask` entry carries the legal actions: its `observation`
+    entry (or, without one, every other entry) is the observation.
+
+    Example:
+        >>> from gymnasium import spaces
+        >>> shape, masked, encode = observation_encoder(spaces.Dict({"a": spaces.Discrete(3), "b": spaces.Box(0, 1, (2,))}))
+        >>> shape, masked, encode({"a": 1, "b": [0.5, 0.25]}).tolist()
+        ((5,), False, [0.0, 1.0, 0.0, 0.5, 0.25])
+        >>> observation_encoder(spaces.Sequence(spaces.Discrete(2)), "player_0")
+        Traceback (most recent call last):
+        ...
+        games.base.UserGameError: the observation space of agent 'player_0', Sequence(Discrete(2), stack=False), cannot be flattened; the league reads Box, Discrete (one-hot), MultiDiscrete, MultiBinary, Dict and Tuple observations
+    """
+    from gymnasium import spaces
+
+    masked = isinstance(space, spaces.Dict) and "action_mask" in space.spaces
+    if isinstance(space, spaces.Dict) and ("observation" in space.spaces or masked):
+        if "observation" in space.spaces:
+            inner, key = space["observation"], "observation"
+        else:
+            inner, key = spaces.Dict({k: v for k, v in space.spaces.items() if k != "action_mask"}), None
+        shape, _, encode = observation_encoder(inner, agent)
+        pick: ObsEncoder = (lambda raw: encode(raw[key])) if key else encode
+        return shape, masked, lambda raw: pick(raw) if isinstance(raw, Mapping) else encode(raw)
+    if isinstance(space, spaces.Box):
+        return tuple(int(d) for d in space.shape), False, _box_encoder
+    try:
+        if not space.is_np_flattenable:
+            raise ValueError
+        size = int(spaces.flatdim(space))
+    except (AttributeError, NotImplementedError, TypeError, ValueError):
+        raise UserGameError(f"the observation space of agent {agent!r}, {space}, cannot be flattened; "
+                            f"the league reads {FLATTENED} observations") from None
+    return (size,), False, lambda raw: np.asarray(spaces.flatten(space, raw), dtype=np.float32).reshape(-1)
+
+
+# -- what the engines say about their actions ------------------------------------------------
+
+_MPE_MOVES = ("no_action", "move_left", "move_right", "move_down", "move_up")
+_CLASSIC_NAMES: dict[str, Callable[[int], tuple[str, ...] | None]] = {  # PettingZoo env name -> names of n actions
+    "connect_four_v3": lambda n: tuple(f"column {a}" for a in range(n)),
+    "tictactoe_v3": lambda n: tuple(f"({a % 3},{a // 3})" for a in range(n)),  # cells numbered down the columns
+    "leduc_holdem_v4": lambda n: ("call", "raise", "fold", "check") if n == 4 else None,
+    "rps_v2": lambda n: ("Rock", "Paper", "Scissors", "Lizard", "Spock")[:n] if n in (3, 5) else None,
+}
+_PERFECT_INFORMATION = {"connect_four_v3", "tictactoe_v3", "chess_v6", "go_v5"}  # PettingZoo's board games
+
+
+def _engine_action_names(env: Any, agent: str, n: int) -> tuple[str, ...] | None:
+    """Names of an agent's n discrete actions where PettingZoo's classic games or mpe2 define them."""
+    name = str(getattr(env, "metadata", {}).get("name", ""))
+    if name in _CLASSIC_NAMES:
+        return _CLASSIC_NAMES[name](n)
+    world = getattr(env.unwrapped, "world", None)
+    if type(env.unwrapped).__module__.startswith("mpe2.") and world is not None:
+        body = next((a for a in world.agents if a.name == agent), None)
+        if body is None or world.dim_p != 2:
+            return None
+        if body.movable and body.silent:
+            names: tuple[str, ...] = _MPE_MOVES
+        elif body.movable:  # action = move + 5 * say, as mpe2 decodes it
+            names = tuple(f"{m}+say_{k}" for k in range(world.dim_c) for m in _MPE_MOVES)
+        else:
+            names = tuple(f"say_{k}" for k in range(world.dim_c))
+        return names if len(names) == n else None
+    return None
 
 
 class PettingZooGame(Game):
-    """A PettingZoo environment with the league's metadata (kind, sides, roles)."""
+    """A PettingZoo environment with the league's metadata (kind, sides, roles).
+
+    `perfect_information` and `action_names` (agent -> names) override what the adapter finds
+    itself (PettingZoo's classic board games are of perfect information; mpe2's and the
+    classic games' actions are named).
+    """
 
     def __init__(
         self,
@@ -102,6 +192,8 @@ class PettingZooGame(Game):
         zero_sum: bool = False,
         max_steps: int | None = None,
         ref: str | None = None,
+        perfect_information: bool | None = None,
+        action_names: Mapping[str, Sequence[str]] | None = None,
     ):
         self.ref = ref or name
         self.source = source
@@ -112,29 +204,34 @@ class PettingZooGame(Game):
         elif isinstance(probe, AECEnv):
             self.parallel = False
         else:
-            raise GameError(f"{source} returned {type(probe).__name__}, which is not a PettingZoo AECEnv or ParallelEnv")
+            raise UserGameError(f"{source} returned {type(probe).__name__}, which is not a PettingZoo AECEnv or ParallelEnv")
         probe.reset(seed=0)
         agents = tuple(probe.possible_agents)
         seats = []
         masked_obs = False
+        self.encoders: dict[str, ObsEncoder] = {}
         for agent in agents:
-            obs_shape, masked = _space_of(probe.observation_space(agent), "obs")
-            action, _ = _space_of(probe.action_space(agent), "action")
+            obs_shape, masked, self.encoders[agent] = observation_encoder(probe.observation_space(agent), agent)
+            action = _action_space(probe.action_space(agent), agent)
             masked_obs = masked_obs or masked
-            seats.append(SeatSpec(agent, obs_shape, action, masked=masked))
+            n = action.n if isinstance(action, Discrete) else 0
+            names = (action_names or {}).get(agent) or (_engine_action_names(probe, agent, n) if n else None)
+            seats.append(SeatSpec(agent, obs_shape, action, masked=masked, action_names=names))
         self.mask_in_obs = masked_obs
         try:
-            state_shape = tuple(int(d) for d in np.asarray(probe.state()).shape)
-            self.native_state = True
-        except (NotImplementedError, AttributeError):
-            state_shape = (sum(s.obs_size for s in seats),)
-            self.native_state = False
+            native = np.asarray(probe.state(), dtype=np.float32)
+        except (NotImplementedError, AttributeError, TypeError, ValueError):  # no state(), or not an array
+            native = None
+        self.native_state = native is not None and native.ndim >= 1 and native.size > 0
+        state_shape = tuple(int(d) for d in native.shape) if self.native_state else (sum(s.obs_size for s in seats),)
         turn_based = not self.parallel
         if max_steps is None:
             cycles = int(getattr(probe.unwrapped, "max_cycles", 0) or 0)
             max_steps = cycles * len(agents) if turn_based else cycles
         if not max_steps:
             max_steps = 10_000  # unknown: a generous bound for user environments
+        if perfect_information is None:
+            perfect_information = str(getattr(probe, "metadata", {}).get("name", "")) in _PERFECT_INFORMATION
         probe.close()
         if sides is None:
             sides = tuple(Side(agent, (agent,), agent) for agent in agents)
@@ -151,6 +248,7 @@ class PettingZooGame(Game):
             judge=judge or Judge(),
             description=description,
             source=source,
+            perfect_information=bool(perfect_information),
         )
 
     def make(self, n: int = 1, seed: int = 0) -> "PettingZooVecEnv":
@@ -164,6 +262,7 @@ class PettingZooVecEnv(VecEnv):
         super().__init__(game.spec, n, seed)
         self.game = game
         self.parallel = game.parallel
+        self._encoders = game.encoders
         self.envs = [game.factory() for _ in range(n)]
         self._flat_obs = {seat: self.obs[seat].reshape(n, -1) for seat in self.spec.seat_names}
         self._pending: list[dict[str, Any]] = [{} for _ in range(n)]  # parallel: last obs/infos
@@ -174,13 +273,11 @@ class PettingZooVecEnv(VecEnv):
     def _split(self, raw: Any, info: Mapping[str, Any] | None, seat: SeatSpec) -> tuple[np.ndarray, np.ndarray | None]:
         """(flat float32 observation, bool mask or None) from one raw observation."""
         mask = None
-        if isinstance(raw, Mapping):
-            if "action_mask" in raw:
-                mask = np.asarray(raw["action_mask"], dtype=bool)
-            raw = raw["observation"]
+        if isinstance(raw, Mapping) and "action_mask" in raw:
+            mask = np.asarray(raw["action_mask"], dtype=bool)
         if mask is None and info and "action_mask" in info:
             mask = np.asarray(info["action_mask"], dtype=bool)
-        return np.asarray(raw, dtype=np.float32).reshape(-1), mask
+        return self._encoders[seat.name](raw), mask
 
     def _write_seat(self, i: int, seat: SeatSpec, raw: Any, info: Mapping[str, Any] | None) -> None:
         flat, mask = self._split(raw, info, seat)
@@ -312,10 +409,13 @@ class PettingZooVecEnv(VecEnv):
         for seat in self.spec.seats:
             if self.parallel:
                 raw = self._pending[i].get("obs", {}).get(seat.name)
-                if raw is None:
-                    raw = env.unwrapped.observe(seat.name) if hasattr(env.unwrapped, "observe") else np.zeros(seat.obs_shape)
+                if raw is None and hasattr(env.unwrapped, "observe"):
+                    raw = env.unwrapped.observe(seat.name)
             else:
                 raw = env.observe(seat.name)
+            if raw is None:
+                out[seat.name] = np.zeros(seat.obs_shape, dtype=np.float32)
+                continue
             flat, _ = self._split(raw, None, seat)
             out[seat.name] = flat.reshape(seat.obs_shape)
         return out
@@ -343,48 +443,232 @@ class PettingZooVecEnv(VecEnv):
 
 # -- user environments ---------------------------------------------------------------------
 
-def load_user_factory(ref: str) -> PettingZooGame:
-    """A PettingZoo environment from `module:factory`, e.g. `mypkg.envs:make_env`.
+LOADER_OPTIONS = ("symmetric",)  # options `load_user_factory` reads itself instead of passing them on
+_USER_REF = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*:\s*([A-Za-z_]\w*)\s*(\(.*\))?\s*$", re.S)
 
-    The factory takes no arguments and returns an AECEnv or ParallelEnv. It may carry a
-    `league_sides` attribute mapping side names to agent lists (and optionally
-    `league_roles`, side -> role, and `league_kind`); otherwise each agent is its own side.
+
+def parse_user_ref(ref: str) -> tuple[str, str, dict[str, Any]]:
+    """Split `module:factory(key=value, ...)` into the module, the factory and Python-literal options.
+
+    Example:
+        >>> parse_user_ref("mygame:Nim(stones=5, misere=True)")
+        ('mygame', 'Nim', {'stones': 5, 'misere': True})
+        >>> parse_user_ref("mygame:env")
+        ('mygame', 'env', {})
+    """
+    from games.registry import parse_ref
+
+    match = _USER_REF.match(ref)
+    if not match:
+        raise GameError(f"cannot read {ref!r}; a user game is written module:factory or module:factory(key=value, ...), "
+                        "e.g. mypkg.envs:make_env(players=3)")
+    module, attr, call = match.groups()
+    _, options = parse_ref(f"{attr}{call or ''}")
+    return module, attr, options
+
+
+class CurrentDirectoryFinder(importlib.abc.MetaPathFinder):
+    """Finds top-level modules in one directory, after every other finder of `sys.meta_path`.
+
+    Appending a directory to `sys.path` is not enough: an editable install's finder runs after
+    `sys.path`, so a user's `agents.py` there would still shadow this project's `agents`.
+    """
+
+    def __init__(self, directory: str):
+        self.directory = directory
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if path is not None or "." in fullname:
+            return None
+        return importlib.machinery.PathFinder.find_spec(fullname, [self.directory])
+
+
+def search_current_directory() -> None:
+    """Make modules in the current directory importable, searched last so they never shadow others."""
+    cwd = os.getcwd()
+    if not any(isinstance(f, CurrentDirectoryFinder) and f.directory == cwd for f in sys.meta_path):
+        sys.meta_path.append(CurrentDirectoryFinder(cwd))
+    importlib.invalidate_caches()
+
+
+def _import_user_module(module_name: str, ref: str) -> Any:
+    search_current_directory()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and module_name.split(".")[0] == error.name.split(".")[0]:
+            raise UserGameError(f"cannot import {module_name!r} for the game {ref!r}: no such module in the current "
+                                f"directory ({os.getcwd()}) or on PYTHONPATH; run from the directory that holds it "
+                                "or add that directory to PYTHONPATH") from None
+        raise UserGameError(f"cannot import {module_name!r} for the game {ref!r}: {error}") from None
+    except Exception as error:  # noqa: BLE001 - any import failure is the user's to fix
+        raise UserGameError(f"cannot import {module_name!r} for the game {ref!r}: {type(error).__name__}: {error}") from None
+
+
+def _check_options(factory: Callable[..., Any], options: Mapping[str, Any], ref: str) -> None:
+    """Refuse options the factory does not take, naming those it does."""
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (a builtin): let the call decide
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return
+    valid = [p.name for p in params if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    for key in options:
+        if key not in valid:
+            choices = [*valid, *LOADER_OPTIONS]
+            raise UnknownChoiceError(f"{ref.split('(')[0]} has no option {key!r}; its options: {', '.join(choices)}", choices)
+
+
+def _league_attr(name: str, env: Any, factory: Any) -> Any:
+    """A `league_*` setting: from the environment (or what it wraps), else from the factory, else None."""
+    for owner in (env, getattr(env, "unwrapped", None), factory):
+        value = getattr(owner, name, None) if owner is not None else None
+        if value is not None:
+            return value
+    return None
+
+
+def _stem(names: Sequence[str]) -> str:
+    """What names of one kind share, e.g. ('player_0', 'player_1') -> 'player'."""
+    return os.path.commonprefix(list(names)).rstrip("_-0123456789")
+
+
+def _sides(ref: str, agents: Sequence[str], seats: Mapping[str, SeatSpec], sides_map: Any, roles_map: Any,
+           symmetric: bool) -> tuple[Side, ...]:
+    """Sides from `league_sides` (default: one per agent) with roles from `league_roles`;
+    `symmetric` gives sides of equal spaces one shared role."""
+    if sides_map is None:
+        sides_map = {agent: [agent] for agent in agents}
+    if not isinstance(sides_map, Mapping) or not sides_map or not all(
+            isinstance(m, (str, list, tuple)) for m in sides_map.values()):
+        raise UserGameError(f"league_sides of {ref} must map side names to lists of agents, e.g. {{'blue': ['a_0', 'a_1']}}")
+    members_of = {str(side): (m,) if isinstance(m, str) else tuple(m) for side, m in sides_map.items()}
+    listed: list[str] = []
+    for side, members in members_of.items():
+        for agent in members:
+            if agent not in agents:
+                raise UnknownChoiceError(f"side {side!r} in league_sides of {ref} names {agent!r}, which is not an agent of "
+                                         f"the environment; agents: {', '.join(agents)}", agents)
+        listed += members
+    if sorted(listed) != sorted(agents):
+        missing = [a for a in agents if a not in listed] or sorted({a for a in listed if listed.count(a) > 1})
+        raise UserGameError(f"league_sides of {ref} must hold every agent exactly once; check {', '.join(missing)}")
+    roles_map = {} if roles_map is None else roles_map
+    if not isinstance(roles_map, Mapping) or not all(isinstance(v, str) and v for v in roles_map.values()):
+        raise UserGameError(f"league_roles of {ref} must map side names to role names, e.g. {{'blue': 'player', 'red': 'player'}}")
+    names = list(members_of)
+    for side in roles_map:
+        if side not in names:
+            raise UnknownChoiceError(f"league_roles of {ref} names the side {side!r}, which league_sides does not have; "
+                                     f"sides: {', '.join(names)}", names)
+
+    def shape(side: str) -> tuple:
+        return tuple((seats[a].obs_shape, seats[a].action) for a in members_of[side])
+
+    roles = {side: roles_map.get(side, side) for side in names}
+    if symmetric:
+        groups: dict[tuple, list[str]] = {}
+        for side in names:
+            if side not in roles_map:
+                groups.setdefault(shape(side), []).append(side)
+        taken = set(roles_map.values()) | {s for g in groups.values() if len(g) == 1 for s in g}
+        for k, group in enumerate(g for g in groups.values() if len(g) > 1):
+            role = next(r for r in (_stem(group), "player", f"role_{k}") if r and r not in taken)
+            taken.add(role)
+            roles.update(dict.fromkeys(group, role))
+    for role in set(roles.values()):
+        sharing = [side for side in names if roles[side] == role]
+        if len({shape(side) for side in sharing}) > 1:
+            raise UserGameError(f"sides {', '.join(map(repr, sharing))} of {ref} share the role {role!r} but differ in "
+                                "seat count, observation or action spaces; give them different roles in league_roles")
+    return tuple(Side(side, members_of[side], roles[side]) for side in names)
+
+
+def load_user_factory(ref: str) -> PettingZooGame:
+    """A PettingZoo environment from `module:factory`, e.g. `mypkg.envs:make_env(players=3)`.
+
+    The factory returns an AECEnv or ParallelEnv; options in the call syntax are passed to it
+    as keywords (Python literals only), except `symmetric`, which the loader reads. The module
+    is imported from the Python path or, failing that, from the current directory (searched
+    last, so it never shadows an installed package).
+
+    The factory or the environment it returns (the environment wins) may carry:
+    `league_sides` (side -> list of agents; default: each agent is its own side),
+    `league_roles` (side -> role; default: the side's name), `league_kind` (competitive,
+    cooperative or mixed), `league_symmetric` (True: sides whose seats have equal spaces share
+    one role, like the `symmetric=True` option), `league_perfect_information` (bool) and
+    `league_action_names` (agent -> list of names, or one list for every agent).
 
     Example:
         >>> game = load_user_factory("mpe2.simple_push_v3:parallel_env")
         >>> game.spec.side_names
         ('adversary_0', 'agent_0')
+        >>> game = load_user_factory("pettingzoo.classic.rps_v2:env(symmetric=True)")
+        >>> [(side.name, side.role) for side in game.spec.sides], game.spec.seat("player_0").obs_shape
+        ([('player_0', 'player'), ('player_1', 'player')], (4,))
     """
-    module_name, _, attr = ref.partition(":")
-    if not module_name or not attr:
-        raise GameError(f"cannot read {ref!r}; a user game is written module:factory, e.g. mypkg.envs:make_env")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            module = importlib.import_module(module_name)
-    except Exception as error:  # noqa: BLE001 - any import failure is the user's to fix
-        raise GameError(f"cannot import {module_name!r} for the game {ref!r}: {error}") from None
+    from games.registry import canonical_ref
+
+    module_name, attr, options = parse_user_ref(ref)
+    canonical = canonical_ref(f"{module_name}:{attr}", options)
+    symmetric_option = options.pop("symmetric", None)
+    if symmetric_option is not None and not isinstance(symmetric_option, bool):
+        raise UserGameError(f"symmetric must be True or False in {canonical}, got {symmetric_option!r}")
+    module = _import_user_module(module_name, canonical)
     factory = getattr(module, attr, None)
     if not callable(factory):
-        raise GameError(f"{module_name!r} has no callable {attr!r} for the game {ref!r}")
+        found = sorted(n for n, v in vars(module).items()
+                       if callable(v) and not n.startswith("_") and getattr(v, "__module__", None) == module.__name__)
+        raise UnknownChoiceError(f"{module_name!r} has no callable {attr!r} for the game {canonical!r}; "
+                                 f"its callables: {', '.join(found) or 'none'}", found)
+    _check_options(factory, options, canonical)
 
     def make() -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            return factory()
+            return factory(**options)
 
     try:
         probe = make()
     except Exception as error:  # noqa: BLE001
-        raise GameError(f"{ref} raised while making the environment: {error}") from None
+        raise UserGameError(f"{canonical} raised while making the environment: {type(error).__name__}: {error}") from None
     if not isinstance(probe, (AECEnv, ParallelEnv)):
-        raise GameError(f"{ref} returned {type(probe).__name__}, not a PettingZoo AECEnv or ParallelEnv")
-    sides_map = getattr(factory, "league_sides", None)
-    roles = getattr(factory, "league_roles", {}) or {}
-    kind = getattr(factory, "league_kind", None)
-    sides = None
-    if sides_map:
-        sides = tuple(Side(name, tuple(agents), roles.get(name, name)) for name, agents in sides_map.items())
+        raise UserGameError(f"{canonical} returned {type(probe).__name__}, not a PettingZoo AECEnv or ParallelEnv; "
+                            "the factory must return one (e.g. pettingzoo.utils.parallel_to_aec for other APIs)")
+    try:
+        probe.reset(seed=0)
+        agents = tuple(probe.possible_agents)
+        seats = {a: SeatSpec(a, observation_encoder(probe.observation_space(a), a)[0],
+                             _action_space(probe.action_space(a), a), masked=False) for a in agents}
+    except GameError:
+        raise
+    except Exception as error:  # noqa: BLE001
+        raise UserGameError(f"{canonical} raised while reading its agents and spaces: {type(error).__name__}: {error}") from None
+
+    symmetric = _league_attr("league_symmetric", probe, factory) if symmetric_option is None else symmetric_option
+    if not isinstance(symmetric, (bool, type(None))):
+        raise UserGameError(f"league_symmetric of {canonical} must be True or False, got {symmetric!r}")
+    sides_map = _league_attr("league_sides", probe, factory)
+    sides = _sides(canonical, agents, seats, sides_map, _league_attr("league_roles", probe, factory), bool(symmetric))
+    kind = _league_attr("league_kind", probe, factory)
     if kind is None:
-        kind = "cooperative" if sides is not None and len(sides) == 1 else "mixed"
-    return PettingZooGame(ref, ref, kind=kind, sides=sides, factory=make, ref=ref)
+        kind = "cooperative" if len(sides) == 1 else "mixed"
+    if kind not in KINDS:
+        raise UnknownChoiceError(f"league_kind of {canonical} is {kind!r}; kinds: {', '.join(KINDS)}", KINDS)
+    perfect = _league_attr("league_perfect_information", probe, factory)
+    names = _league_attr("league_action_names", probe, factory)
+    if names is not None and not isinstance(names, Mapping):
+        names = dict.fromkeys(agents, names)
+    for agent, listed in (names or {}).items():
+        if agent not in agents:
+            raise UnknownChoiceError(f"league_action_names of {canonical} names {agent!r}, which is not an agent; "
+                                     f"agents: {', '.join(agents)}", agents)
+        if len(listed) != seats[agent].n_actions:
+            raise UserGameError(f"league_action_names of {canonical} gives {len(listed)} names for agent {agent!r}, "
+                                f"which has {seats[agent].n_actions} actions")
+    probe.close()
+    return PettingZooGame(canonical, canonical, kind=kind, sides=sides, factory=make, ref=canonical,
+                          perfect_information=None if perfect is None else bool(perfect), action_names=names)

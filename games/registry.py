@@ -22,9 +22,9 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-from games.base import Game, GameError, Judge, Side
+from games.base import Game, GameError, GameSpec, Judge, ModuleNotAllowedError, Side, UnknownChoiceError
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def entries() -> list[Entry]:
 def unknown_game(name: str) -> GameError:
     close = difflib.get_close_matches(name, names(), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return GameError(f"unknown game {name!r}{hint}; valid games: {', '.join(names())}")
+    return UnknownChoiceError(f"unknown game {name!r}{hint}; valid games: {', '.join(names())}", names())
 
 
 _REF = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.S)
@@ -99,19 +99,52 @@ def canonical_ref(name: str, options: dict[str, Any]) -> str:
     return f"{name}({', '.join(f'{k}={v!r}' for k, v in sorted(options.items()))})"
 
 
-@lru_cache(maxsize=64)
-def load(ref: str) -> Game:
+_MODULE_REF = re.compile(r"^\s*[A-Za-z_][\w.]*\s*:")
+
+
+def is_module_ref(ref: str) -> bool:
+    """Whether `ref` names a user's `module:factory` (importing it would run code).
+
+    Example:
+        >>> is_module_ref("mygame:env(stones=7)"), is_module_ref("openspiel:hex"), is_module_ref("vmas(scenario='a:b')")
+        (True, False, False)
+    """
+    return bool(_MODULE_REF.match(ref)) and not ref.strip().startswith("openspiel:")
+
+
+def load(ref: str, *, allow_modules: bool = True) -> Game:
     """The game named `ref`: a registry name with options, `openspiel:<game>` or `module:factory`.
 
-    Raises GameError with the list of valid names when the name is unknown.
+    Raises GameError with the list of valid names when the name is unknown. With
+    `allow_modules=False` (for names read from stored data), a `module:factory` name is
+    refused, since loading it imports and runs that module.
+
+    Example:
+        >>> load("tic_tac_toe") is load("tic_tac_toe")
+        True
+        >>> load("os:abort", allow_modules=False)
+        Traceback (most recent call last):
+        ...
+        games.base.ModuleNotAllowedError: the game 'os:abort' names a Python module (module:factory), which is not loaded here because that would run its code; registry games and openspiel: games are allowed
     """
+    if not isinstance(ref, str):
+        raise GameError(f"a game is named by a string, got {type(ref).__name__}")
+    text = ref.strip()
+    if not allow_modules and is_module_ref(text):
+        raise ModuleNotAllowedError(f"the game {text!r} names a Python module (module:factory), which is not loaded here "
+                                    "because that would run its code; registry games and openspiel: games are allowed")
+    return _load(ref)
+
+
+@lru_cache(maxsize=64)
+def _load(ref: str) -> Game:
     ref = ref.strip()
     if ref.startswith("openspiel:"):
         from games.openspiel import OpenSpielGame
 
         source = ref[len("openspiel:"):]
         return OpenSpielGame(ref, source, ref=ref)
-    if ":" in ref:
+    if is_module_ref(ref):
         from games.pettingzoo import load_user_factory
 
         return load_user_factory(ref)
@@ -122,12 +155,36 @@ def load(ref: str) -> Game:
     bad = sorted(set(options) - set(entry.options))
     if bad:
         valid = ", ".join(sorted(entry.options)) or "none"
-        raise GameError(f"{name} has no option {bad[0]!r}; its options: {valid}")
+        raise UnknownChoiceError(f"{name} has no option {bad[0]!r}; its options: {valid}", sorted(entry.options))
     merged = {**entry.options, **options}
     game = entry.build(**merged)
     # the canonical ref lists only options that differ from the defaults
     game.ref = canonical_ref(name, {k: v for k, v in merged.items() if entry.options.get(k) != v})
     return game
+
+
+load.cache_clear = _load.cache_clear  # type: ignore[attr-defined]
+
+
+def replay_text(game: str | GameSpec, seed: int, actions: Sequence[int | Sequence[int]]) -> list[str]:
+    """An OpenSpiel game's state as text, before and after each action of one episode.
+
+    `game` is a game name (as for `load`) or a spec; `seed` the episode seed
+    (`StepResult.episode_seed`), so chance events replay as they were played; `actions`
+    one action per step (a joint action, one per player, in simultaneous-move games).
+
+    Example:
+        >>> replay_text("connect_four", 0, [3, 3])[-1].splitlines()[-2:]
+        ['...o...', '...x...']
+    """
+    if isinstance(game, str) and is_module_ref(game):
+        raise GameError(f"text replays need an OpenSpiel game; {game.strip()} is a PettingZoo game of your own")
+    spec = game if isinstance(game, GameSpec) else load(game).spec
+    if spec.backend != "openspiel":
+        raise GameError(f"text replays need an OpenSpiel game; {spec.name} is a {spec.backend} game")
+    from games.openspiel import replay_text as replay
+
+    return replay(spec.source, seed, actions)
 
 
 # -- OpenSpiel -------------------------------------------------------------------------------

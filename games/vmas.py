@@ -57,6 +57,8 @@ from games.base import (
 
 # mpe2's five moves, then VMAS's four diagonals: (move, 2) as a fraction of the agent's u_range
 MOVES = np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1], [-1, -1], [-1, 1], [1, -1], [1, 1]], dtype=np.float32)
+MOVE_NAMES = ("no_action", "move_left", "move_right", "move_down", "move_up",
+              "move_left_down", "move_left_up", "move_right_down", "move_right_up")
 _RESET_SALT = 0x564D4153  # "VMAS": decorrelates initial states from policy keys of the same seed
 
 
@@ -116,6 +118,19 @@ class ActionCodec:
         if not continuous:
             return Discrete(len(self.moves) * max(self.dim_c, 1))
         return Box(((5 if self.mpe else self.size) + self.dim_c,), 0.0 if self.mpe else -1.0, 1.0)
+
+    def names(self, continuous: bool) -> tuple[str, ...] | None:
+        """Names of the discrete actions (mpe2's layout only: move, then `+say_k` per channel).
+
+        Example:
+            >>> ActionCodec(MOVES, np.ones(2, np.float32), 2, True).names(False)[8:10]
+            ('move_right_up+say_0', 'no_action+say_1')
+        """
+        if continuous or not self.mpe:
+            return None
+        if not self.dim_c:
+            return MOVE_NAMES
+        return tuple(f"{move}+say_{k}" for k in range(self.dim_c) for move in MOVE_NAMES)
 
     def encode(self, action: np.ndarray, continuous: bool) -> np.ndarray:
         """(n,) int or (n, d) float league actions -> (n, size + dim_c) float32 VMAS actions.
@@ -281,7 +296,9 @@ class VmasGame(Game):
             if not hasattr(space, "shape") or space.shape is None or len(space.shape) != 1:
                 raise GameError(f"VMAS scenario {scenario!r} gives {type(space).__name__} observations; the league reads flat vectors")
             self.codecs[agent.name] = _codec(probe, agent)
-            seats.append(SeatSpec(agent.name, (int(space.shape[0]),), self.codecs[agent.name].space(self.continuous), masked=False))
+            codec = self.codecs[agent.name]
+            seats.append(SeatSpec(agent.name, (int(space.shape[0]),), codec.space(self.continuous), masked=False,
+                                  action_names=codec.names(self.continuous)))
         self.fast_reset = _fast_reset(scenario, probe)
         self.landmark_blocks = _landmark_blocks(probe) if scenario == "simple_adversary" else {}
         self.n_landmarks = len(probe.world.landmarks)

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, Container, Mapping, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Container, Literal, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
 from games.base import GameSpec, StepResult
 from games.errors import LeagueError
+
+if TYPE_CHECKING:  # the contract names torch types; importing this module does not load torch
+    import torch
 
 
 def uncovered(built_for: GameSpec, spec: GameSpec, seats: Sequence[str], covered: Container[str]) -> str | None:
@@ -84,6 +87,44 @@ class Policy(Protocol):
     # exploitability and the ONNX export read it.
 
 
+@dataclass(frozen=True)
+class ExportedSeat:
+    """One seat of a network policy as a plain torch module: what the ONNX export traces.
+
+    `module` maps obs (b, *obs_shape) float32 to scores (b, n_actions) for a discrete seat,
+    or to actions (b, *shape) inside the Box for a continuous one. Flattening, input
+    normalisation and the seat's one-hot id are inside it, so it needs no other input.
+    """
+
+    module: "torch.nn.Module"
+    softmax: bool  # True: scores are logits of a stochastic policy; False: values whose argmax is played
+    plays: Literal["greedy", "sample", "continuous"]  # what the league plays with explore=False
+
+
+@runtime_checkable
+class NetworkPolicy(Policy, Protocol):
+    """A policy backed by torch networks (every learner's policy): it exports itself per seat."""
+
+    def export_seat(self, seat: str) -> ExportedSeat:
+        """The torch module of `seat` and how the league plays it."""
+        ...
+
+    def probabilities(self, obs: np.ndarray, mask: np.ndarray, *, seat: str) -> np.ndarray:
+        """(b, n_actions) for a discrete seat: the evaluation behaviour as a distribution
+        (one-hot rows for greedy policies)."""
+        ...
+
+
+@runtime_checkable
+class StochasticPolicy(NetworkPolicy, Protocol):
+    """A network policy that samples its exploring moves from a distribution it can evaluate:
+    on-policy learners (MAPPO) correct for the weights that played with these log-probabilities."""
+
+    def log_prob(self, obs: np.ndarray, mask: np.ndarray, actions: np.ndarray, *, seat: str) -> np.ndarray:
+        """(b,) log-probabilities of `actions` (b,) under the exploring distribution at obs/mask."""
+        ...
+
+
 class LearnerError(LeagueError, ValueError):
     """A learner cannot be configured for a game or role, or its training broke (NaN loss)."""
 
@@ -93,8 +134,11 @@ class StepBatch:
     """One lockstep step of the runner, as learners see it.
 
     obs/mask/acting/state are taken before the step (copies, safe to keep); `who[seat]`
-    (n,) indexes `policies`: the policy that chose each copy's action for that seat.
-    A learner finds its own rows by the identity of its policy object.
+    (n,) indexes `players`, the names of the entrants seated in the runner: who chose each
+    copy's action for that seat. A learner finds its own rows by its entrant's name, so a
+    step played in another process (or replayed from a recording) reads the same.
+    `log_prob`, when an actor recorded it, holds the behaviour log-probability of each
+    action under the weights that chose it (NaN where no stochastic policy acted).
     """
 
     obs: dict[str, np.ndarray]  # seat -> (n, *obs_shape)
@@ -103,36 +147,53 @@ class StepBatch:
     state: np.ndarray | None  # (n, *state_shape) when the runner was asked for it
     actions: dict[str, np.ndarray]  # seat -> (n,) or (n, *action_shape)
     result: StepResult
-    who: dict[str, np.ndarray]  # seat -> (n,) index into `policies`
-    policies: tuple[Any, ...]
+    who: dict[str, np.ndarray]  # seat -> (n,) index into `players`
+    players: tuple[str, ...]  # entrant names
+    log_prob: dict[str, np.ndarray] | None = None  # seat -> (n,) float32 behaviour log-probabilities, if recorded
 
-    def rows_of(self, policy: Any, seat: str) -> np.ndarray:
-        """(n,) bool: copies where `policy` acted for `seat` in this step."""
-        ids = [k for k, p in enumerate(self.policies) if p is policy]
-        if not ids:
-            return np.zeros(len(self.who[seat]), dtype=bool)
+    def rows_of(self, player: str, seat: str) -> np.ndarray:
+        """(n,) bool: copies where the entrant named `player` acted for `seat` in this step.
+
+        Example:
+            >>> import numpy as np
+            >>> batch = StepBatch({}, {}, {"s": np.array([True, True, False])}, None, {}, None,
+            ...                   {"s": np.array([1, 2, 1])}, ("(idle)", "me", "you"))
+            >>> batch.rows_of("me", "s").tolist(), batch.moved("you", ["s"]).tolist()
+            ([True, False, False], [False, True, False])
+        """
+        ids = [k for k, name in enumerate(self.players) if name == player]
+        if len(ids) == 1:
+            return self.acting[seat] & (self.who[seat] == ids[0])
         return self.acting[seat] & np.isin(self.who[seat], ids)
 
-    def seated(self, policy: Any, seat: str) -> np.ndarray:
-        """(n,) bool: copies where `policy` holds `seat` (acting now or not)."""
-        ids = [k for k, p in enumerate(self.policies) if p is policy]
-        return np.isin(self.who[seat], ids)
+    def moved(self, player: str, seats: Sequence[str]) -> np.ndarray:
+        """(n,) bool: copies where `player` acted for any of `seats`: the steps a learner's
+        `env_steps` counts."""
+        out = np.zeros(len(self.who[seats[0]]), dtype=bool) if seats else np.zeros(0, dtype=bool)
+        for seat in seats:
+            out |= self.rows_of(player, seat)
+        return out
 
 
 class Learner(ABC):
     """Owns networks, optimisers and buffers for one role (or, for a team, one side).
 
-    The trainer seats `policy()` (with exploration on), passes every runner step to
-    `observe`, and calls `update()` after each step; the learner trains when its own
-    schedule says so and returns metrics (an empty dict when it did nothing).
-    `state_dict()` / `load_state_dict()` round-trip everything needed to resume exactly.
+    The trainer seats `policy()` under an entrant name with exploration on, passes every
+    runner step to `observe(batch, name)`, and calls `update()` after each step; the learner
+    trains when its own schedule says so and returns metrics (an empty dict when it did
+    nothing). `state_dict()` / `load_state_dict()` round-trip everything needed to resume
+    exactly. Networks, optimisers and buffers live on `device`; every policy it hands out
+    (`policy()`, `frozen_policy()`, `policy_state()`) holds CPU weights, for actors.
     """
 
     algorithm: ClassVar[str]
     spec: GameSpec
     role: str
     seats: tuple[str, ...]  # the seats this learner may occupy (every seat of its role)
-    env_steps: int  # transitions observed so far (drives schedules)
+    device: "torch.device"  # where the networks, optimisers and buffers live
+    env_steps: int  # game steps (copy-steps) in which this learner moved: any of its seats acted
+    updates: int  # training updates done (gradient steps; PPO updates for MAPPO)
+    needs_state: bool = False  # the runner must record the global state (run(..., with_state=True))
 
     @classmethod
     def unsupported(cls, spec: GameSpec, role: str) -> str | None:
@@ -140,20 +201,30 @@ class Learner(ABC):
         return None
 
     @abstractmethod
-    def policy(self) -> Policy:
-        """The current policy (acts with exploration when asked to)."""
+    def policy(self) -> NetworkPolicy:
+        """The current policy (acts with exploration when asked to); CPU weights kept in step
+        with the learner's after every update."""
 
     @abstractmethod
-    def frozen_policy(self) -> Policy:
-        """A snapshot of the current policy: copied weights, no optimiser, no exploration."""
+    def frozen_policy(self) -> NetworkPolicy:
+        """A snapshot of the current policy: copied CPU weights, no optimiser, no exploration."""
 
     @abstractmethod
-    def observe(self, batch: StepBatch) -> None:
-        """Take this step's transitions for the seats this learner's policy played."""
+    def exploration(self) -> dict[str, float]:
+        """The exploration the current policy adds when exploring: {"epsilon": e} for
+        epsilon-greedy learners, {"noise": s} for MADDPG's continuous seats, {} when the
+        policy's own distribution is its exploration. `policy_from_state(...,
+        exploration=learner.exploration())` rebuilds an actor that explores the same way."""
+
+    @abstractmethod
+    def observe(self, batch: StepBatch, player: str) -> None:
+        """Take this step's transitions for the seats the entrant named `player` played
+        (`batch.rows_of(player, seat)`), and count the steps it moved in (`env_steps`)."""
 
     @abstractmethod
     def update(self) -> dict[str, float]:
-        """Train if due; metrics of the update (empty when nothing was done)."""
+        """Train if due; metrics of the update (empty when nothing was done). A metric that is
+        not finite raises LearnerError naming the learner and the step."""
 
     @abstractmethod
     def state_dict(self) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -173,5 +244,7 @@ class Learner(ABC):
 
     @classmethod
     @abstractmethod
-    def policy_from_state(cls, spec: GameSpec, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> Policy:
-        """A frozen policy rebuilt from `policy_state()` output (a snapshot entrant)."""
+    def policy_from_state(cls, spec: GameSpec, tensors: Mapping[str, Any], meta: Mapping[str, Any], *,
+                          exploration: Mapping[str, float] | None = None) -> NetworkPolicy:
+        """A policy rebuilt from `policy_state()` output, on CPU: a frozen snapshot entrant, or,
+        given the learner's `exploration()`, a remote actor that explores as the learner does."""

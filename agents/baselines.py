@@ -163,10 +163,7 @@ class MCTSPolicy:
         if spec.backend != "openspiel" or not spec.turn_based:
             return f"mcts plays turn-based OpenSpiel games only, and {spec.name} is a {spec.backend} game" + (
                 "" if spec.turn_based else " with simultaneous moves")
-        import pyspiel
-
-        game = pyspiel.load_game(spec.source)
-        if game.get_type().information != pyspiel.GameType.Information.PERFECT_INFORMATION:
+        if not spec.perfect_information:
             return f"mcts needs perfect information, and {spec.name} hides information"
         return None
 

@@ -10,7 +10,7 @@ truncated ones carry the final observation to bootstrap from.
 Example:
     >>> import games
     >>> spec = games.load("tic_tac_toe").spec
-    >>> builder = TransitionBuilder(spec, spec.seat_names, policy=object())
+    >>> builder = TransitionBuilder(spec, spec.seat_names)
     >>> builder.seats
     ('player_0', 'player_1')
 """
@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+import torch
 
 from agents.base import StepBatch
 from games.base import GameSpec
@@ -50,29 +51,30 @@ class Transitions:
     def done(self) -> np.ndarray:
         return self.terminated | self.truncated
 
-    def as_dict(self) -> dict[str, np.ndarray]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
-
 
 class TransitionBuilder:
-    """Builds per-seat transitions of one policy from the runner's steps."""
+    """Builds per-seat transitions of one player from the runner's steps.
 
-    def __init__(self, spec: GameSpec, seats: Sequence[str], policy: Any, *, with_state: bool = False):
+    Every seat keeps one open move per game copy in preallocated (n, ...) arrays; a step
+    closes, opens and credits moves for all copies at once with array operations (a loop
+    over the handful of seats, none over copies or steps).
+    """
+
+    def __init__(self, spec: GameSpec, seats: Sequence[str], *, with_state: bool = False):
         self.spec = spec
         self.seats = tuple(seats)
-        self.policy = policy
         self.with_state = with_state
         self.t = 0
-        self._pending: dict[str, dict[str, np.ndarray]] = {}
-        self._open: dict[str, np.ndarray] = {}
+        self.pending: dict[str, dict[str, np.ndarray]] = {}  # seat -> field -> (n, ...): the open move
+        self.open: dict[str, np.ndarray] = {}  # seat -> (n,) bool: a move is open in that copy
 
-    def _ensure(self, n: int, batch: StepBatch) -> None:
-        if self._open and len(next(iter(self._open.values()))) == n:
+    def _ensure(self, n: int) -> None:
+        if self.open and len(next(iter(self.open.values()))) == n:
             return
         for seat in self.seats:
             spec = self.spec.seat(seat)
             action_shape = () if spec.discrete else tuple(spec.action.shape)
-            self._pending[seat] = {
+            self.pending[seat] = {
                 "obs": np.zeros((n, *spec.obs_shape), np.float32),
                 "mask": np.zeros((n, spec.n_actions), bool),
                 "action": np.zeros((n, *action_shape), np.int64 if spec.discrete else np.float32),
@@ -80,27 +82,26 @@ class TransitionBuilder:
                 "step": np.zeros(n, np.int64),
             }
             if self.with_state:
-                self._pending[seat]["state"] = np.zeros((n, *self.spec.state_shape), np.float32)
-            self._open[seat] = np.zeros(n, bool)
+                self.pending[seat]["state"] = np.zeros((n, *self.spec.state_shape), np.float32)
+            self.open[seat] = np.zeros(n, bool)
 
-    def add(self, batch: StepBatch) -> dict[str, Transitions]:
-        """Feed one runner step; returns the transitions completed by it, per seat."""
+    def add(self, batch: StepBatch, player: str) -> dict[str, Transitions]:
+        """Feed one runner step; returns the transitions of `player`'s seats completed by it."""
         if self.with_state and batch.state is None:
             raise ValueError("this learner needs the global state: run the runner with with_state=True")
         result = batch.result
-        n = len(result.terminated)
-        self._ensure(n, batch)
-        out: dict[str, list[dict[str, np.ndarray]]] = {seat: [] for seat in self.seats}
+        self._ensure(len(result.terminated))
+        out: dict[str, Transitions] = {}
         for seat in self.seats:
-            pending, open_ = self._pending[seat], self._open[seat]
-            acting = batch.rows_of(self.policy, seat)
-            # 1. the seat moves again: its previous move's transition ends here
+            pending, open_ = self.pending[seat], self.open[seat]
+            acting = batch.rows_of(player, seat)  # (n,)
+            parts = []
+            # 1. the seat moves again: its previous move's transition ends at this observation
             again = np.flatnonzero(acting & open_)
             if len(again):
-                out[seat].append(self._close(seat, again, batch.obs[seat][again], batch.mask[seat][again],
-                                             batch.state[again] if self.with_state else None,
-                                             np.zeros(len(again), bool), np.zeros(len(again), bool)))
-            # 2. open the new move
+                parts.append(self._close(seat, again, batch.obs[seat][again], batch.mask[seat][again],
+                                         batch.state[again] if self.with_state else None, False, False))
+            # 2. open the new moves
             rows = np.flatnonzero(acting)
             if len(rows):
                 pending["obs"][rows] = batch.obs[seat][rows]
@@ -112,70 +113,84 @@ class TransitionBuilder:
                     pending["state"][rows] = batch.state[rows]
                 open_[rows] = True
             # 3. every open move collects what the seat received in this step, on any turn
-            pending["reward"][open_] += result.reward[seat][open_]
+            pending["reward"] += np.where(open_, result.reward[seat], np.float32(0.0))
             # 4. finished episodes close every open move, with the final observation
             if len(result.finished):
-                ended = result.finished[open_[result.finished]]
-                if len(ended):
-                    where = np.searchsorted(result.finished, ended)
-                    spec = self.spec.seat(seat)
-                    out[seat].append(self._close(
-                        seat, ended, result.final_obs[seat][where], np.zeros((len(ended), spec.n_actions), bool),
-                        result.final_state[where] if self.with_state else None,
+                ended_at = np.flatnonzero(open_[result.finished])  # positions in `finished`
+                if len(ended_at):
+                    ended = result.finished[ended_at]
+                    parts.append(self._close(
+                        seat, ended, result.final_obs[seat][ended_at],
+                        np.zeros((len(ended), self.spec.seat(seat).n_actions), bool),
+                        result.final_state[ended_at] if self.with_state else None,
                         result.terminated[ended], result.truncated[ended]))
+            if parts:
+                out[seat] = parts[0] if len(parts) == 1 else _concat(parts)
         self.t += 1
-        return {seat: _concat(parts) for seat, parts in out.items() if parts}
+        return out
 
-    def _close(self, seat: str, rows: np.ndarray, next_obs, next_mask, next_state, terminated, truncated) -> dict[str, np.ndarray]:
-        pending = self._pending[seat]
-        part = {
-            "obs": pending["obs"][rows].copy(),
-            "mask": pending["mask"][rows].copy(),
-            "action": pending["action"][rows].copy(),
-            "reward": pending["reward"][rows].copy(),
-            "next_obs": np.asarray(next_obs, np.float32).copy(),
-            "next_mask": np.asarray(next_mask, bool).copy(),
-            "terminated": np.asarray(terminated, bool).copy(),
-            "truncated": np.asarray(truncated, bool).copy(),
-            "state": pending["state"][rows].copy() if self.with_state else None,
-            "next_state": np.asarray(next_state, np.float32).copy() if self.with_state else None,
-            "copy": rows.astype(np.int64),
-            "step": pending["step"][rows].copy(),
-        }
-        self._open[seat][rows] = False
-        return part
+    def _close(self, seat: str, rows: np.ndarray, next_obs: np.ndarray, next_mask: np.ndarray,
+               next_state: np.ndarray | None, terminated: np.ndarray | bool, truncated: np.ndarray | bool) -> Transitions:
+        pending = self.pending[seat]
+        b = len(rows)
+        self.open[seat][rows] = False
+        return Transitions(
+            obs=pending["obs"][rows], mask=pending["mask"][rows], action=pending["action"][rows],
+            reward=pending["reward"][rows], next_obs=np.asarray(next_obs, np.float32), next_mask=next_mask,
+            terminated=np.broadcast_to(np.asarray(terminated, bool), (b,)).copy(),
+            truncated=np.broadcast_to(np.asarray(truncated, bool), (b,)).copy(),
+            state=pending["state"][rows] if self.with_state else None,
+            next_state=np.asarray(next_state, np.float32) if self.with_state else None,
+            copy=rows.astype(np.int64), step=pending["step"][rows],
+        )
 
     def reset(self) -> None:
         """Forget open moves (e.g. when the runner starts a fresh set of copies)."""
-        for open_ in self._open.values():
+        for open_ in self.open.values():
             open_[:] = False
 
+    def state_dict(self, prefix: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The open moves as arrays (and the step counter), for exact resume mid-episode."""
+        tensors = {f"{prefix}.{seat}.{key}": value for seat, fields_ in self.pending.items() for key, value in fields_.items()}
+        tensors.update({f"{prefix}.{seat}.open": value for seat, value in self.open.items()})
+        return tensors, {"t": self.t, "seats": list(self.pending)}
 
-def _concat(parts: list[dict[str, np.ndarray]]) -> Transitions:
-    if len(parts) == 1:
-        return Transitions(**parts[0])
+    def load_state_dict(self, prefix: str, tensors: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
+        self.t = int(meta["t"])
+        self.pending, self.open = {}, {}
+        for seat in meta["seats"]:
+            head = f"{prefix}.{seat}."
+            fields_ = {name[len(head):]: np.array(value) for name, value in tensors.items() if name.startswith(head)}
+            self.open[seat] = fields_.pop("open").astype(bool)
+            self.pending[seat] = fields_
+
+
+def _concat(parts: list[Transitions]) -> Transitions:
     merged = {}
-    for key in parts[0]:
-        values = [p[key] for p in parts]
-        merged[key] = None if values[0] is None else np.concatenate(values)
+    for f in fields(Transitions):
+        values = [getattr(p, f.name) for p in parts]
+        merged[f.name] = None if values[0] is None else np.concatenate(values)
     return Transitions(**merged)
 
 
 class ReplayBuffer:
-    """A ring buffer of transitions on numpy arrays, sampled uniformly.
+    """A ring buffer of transitions in torch tensors on `device`, preallocated to `capacity`
+    rows at the first `add`, sampled uniformly (indices from a numpy generator, so a resumed
+    learner samples exactly what the original would).
 
     Example:
         >>> buf = ReplayBuffer(capacity=3)
         >>> buf.add({"x": np.arange(5, dtype=np.float32)})
-        >>> len(buf), sorted(buf.sample(2, np.random.default_rng(0))["x"].tolist()) in ([2.0, 3.0], [2.0, 4.0], [3.0, 4.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0])
-        (3, True)
+        >>> len(buf), sorted(buf.data["x"].tolist()), buf.sample(2, np.random.default_rng(0))["x"].shape
+        (3, [2.0, 3.0, 4.0], torch.Size([2]))
     """
 
-    def __init__(self, capacity: int):
+    def __init__(self, capacity: int, device: str | torch.device = "cpu"):
         if capacity < 1:
             raise ValueError(f"capacity must be positive, got {capacity}")
         self.capacity = int(capacity)
-        self.data: dict[str, np.ndarray] = {}
+        self.device = torch.device(device)
+        self.data: dict[str, torch.Tensor] = {}
         self.size = 0
         self.cursor = 0
 
@@ -190,31 +205,36 @@ class ReplayBuffer:
         b = lengths.pop()
         if b == 0:
             return
+        rows = {k: torch.as_tensor(np.ascontiguousarray(v)) for k, v in batch.items()}
         if not self.data:
-            self.data = {k: np.zeros((self.capacity, *np.asarray(v).shape[1:]), dtype=np.asarray(v).dtype) for k, v in batch.items()}
+            self.data = {k: torch.zeros((self.capacity, *v.shape[1:]), dtype=v.dtype, device=self.device)
+                         for k, v in rows.items()}
         if b > self.capacity:  # only the newest rows fit
-            batch = {k: np.asarray(v)[-self.capacity:] for k, v in batch.items()}
+            rows = {k: v[-self.capacity:] for k, v in rows.items()}
             b = self.capacity
-        idx = (self.cursor + np.arange(b)) % self.capacity
+        first = min(b, self.capacity - self.cursor)  # rows up to the end of the ring, then from its start
         for key, store in self.data.items():
-            store[idx] = batch[key]
+            values = rows[key].to(self.device, non_blocking=True)
+            store[self.cursor:self.cursor + first] = values[:first]
+            store[:b - first] = values[first:]
         self.cursor = int((self.cursor + b) % self.capacity)
         self.size = min(self.capacity, self.size + b)
 
-    def sample(self, batch_size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        idx = rng.integers(0, self.size, size=batch_size)
-        return {k: v[idx] for k, v in self.data.items()}
+    def sample(self, batch_size: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        """`batch_size` rows drawn uniformly with replacement, as tensors on the buffer's device."""
+        idx = torch.from_numpy(rng.integers(0, self.size, size=batch_size)).to(self.device)  # (B,)
+        return {k: v.index_select(0, idx) for k, v in self.data.items()}
 
     def state_dict(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        tensors = {k: v[: self.size] if self.size < self.capacity else v for k, v in self.data.items()}
+        tensors = {k: (v[: self.size] if self.size < self.capacity else v).cpu().numpy() for k, v in self.data.items()}
         return tensors, {"capacity": self.capacity, "size": self.size, "cursor": self.cursor}
 
     def load_state_dict(self, tensors: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
         self.capacity, self.size, self.cursor = int(meta["capacity"]), int(meta["size"]), int(meta["cursor"])
         self.data = {}
         for key, value in tensors.items():
-            value = np.asarray(value)
-            store = np.zeros((self.capacity, *value.shape[1:]), dtype=value.dtype)
+            value = torch.from_numpy(np.array(value))
+            store = torch.zeros((self.capacity, *value.shape[1:]), dtype=value.dtype, device=self.device)
             store[: len(value)] = value
             self.data[key] = store
 
@@ -259,9 +279,7 @@ def linear_schedule(start: float, end: float, duration: int, t: int) -> float:
     return start + frac * (end - start)
 
 
-# -- value-based learners (IQL, VDN, QMIX; issue 4) ---------------------------------------
-# Joining a side's per-seat transitions into team transitions, and saving a builder's open
-# moves so that a learner resumed mid-episode finishes them exactly as the original would.
+# -- teams: a side's seats joined per step (VDN, QMIX, MADDPG) ---------------------------------
 
 
 def matching_rows(done: Mapping[str, Transitions], seats: Sequence[str]) -> dict[str, np.ndarray] | None:
@@ -316,26 +334,7 @@ def join_side(done: Mapping[str, Transitions], seats: Sequence[str]) -> dict[str
     return team
 
 
-def builder_state(builder: TransitionBuilder, prefix: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """The builder's open moves as arrays (and its step counter), for exact resume."""
-    tensors = {f"{prefix}.{seat}.{key}": value for seat, fields_ in builder._pending.items() for key, value in fields_.items()}
-    tensors.update({f"{prefix}.{seat}.open": value for seat, value in builder._open.items()})
-    return tensors, {"t": builder.t, "seats": list(builder._pending)}
-
-
-def load_builder_state(builder: TransitionBuilder, prefix: str, tensors: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
-    builder.t = int(meta["t"])
-    builder._pending, builder._open = {}, {}
-    for seat in meta["seats"]:
-        head = f"{prefix}.{seat}."
-        fields_ = {name[len(head):]: np.array(value) for name, value in tensors.items() if name.startswith(head)}
-        builder._open[seat] = fields_.pop("open").astype(bool)
-        builder._pending[seat] = fields_
-
-
-# -- actor-critic learners (MAPPO, MADDPG; issue 5) ---------------------------------------
-# On-policy rollout storage, generalised advantage estimation over per-seat move chains,
-# and per-seat rewards for a side's joined transitions (MADDPG's per-seat critics).
+# -- on-policy storage and advantages (MAPPO) --------------------------------------------------
 
 
 class RolloutStorage:
@@ -398,15 +397,27 @@ def gae(reward: np.ndarray, value: np.ndarray, next_value: np.ndarray, terminate
     reward, value, next_value = (np.asarray(x, np.float64) for x in (reward, value, next_value))
     terminated, truncated = np.asarray(terminated, bool), np.asarray(truncated, bool)
     delta = reward + gamma * next_value * ~terminated - value  # (b,) one-step TD errors
-    order = np.lexsort((np.asarray(step), np.asarray(chain)))  # chains in move order
-    ends = terminated | truncated
-    advantages = np.zeros(len(reward), np.float64)
-    following = 0.0  # the advantage of the next row of the same chain
-    for k in range(len(order) - 1, -1, -1):
-        row = order[k]
-        continues = k + 1 < len(order) and chain[order[k + 1]] == chain[row] and not ends[row]
-        advantages[row] = delta[row] + gamma * lam * (following if continues else 0.0)
-        following = advantages[row]
+    b = len(reward)
+    if b == 0:
+        return np.zeros(0), np.zeros(0)
+    order = np.lexsort((np.asarray(step), np.asarray(chain)))  # (b,) rows by chain, then move order
+    sorted_chain = np.asarray(chain)[order]
+    new_chain = np.r_[True, sorted_chain[1:] != sorted_chain[:-1]]  # (b,) first row of its chain
+    which = np.cumsum(new_chain) - 1  # (b,) chain number 0..C-1 of each sorted row
+    starts = np.flatnonzero(new_chain)  # (C,)
+    position = np.arange(b) - starts[which]  # (b,) index of the row within its chain
+    # the lambda-return carries on to the chain's next row unless this row ended its episode
+    carries = np.r_[~new_chain[1:], False] & ~(terminated | truncated)[order]  # (b,)
+    grid = np.zeros((len(starts), int(position.max()) + 1))  # (C, T) TD errors, chains padded with 0
+    keep = np.zeros(grid.shape, bool)  # (C, T)
+    grid[which, position] = delta[order]
+    keep[which, position] = carries
+    following = np.zeros(len(starts))  # (C,) the advantage of each chain's next row
+    for t in range(grid.shape[1] - 1, -1, -1):  # backwards over move number, every chain at once
+        following = grid[:, t] + gamma * lam * np.where(keep[:, t], following, 0.0)
+        grid[:, t] = following
+    advantages = np.empty(b)
+    advantages[order] = grid[which, position]
     return advantages, advantages + value
 
 

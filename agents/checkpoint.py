@@ -100,6 +100,9 @@ def optimizer_tensors(prefix: str, optimizer: torch.optim.Optimizer) -> tuple[di
     return tensors, {"param_groups": json.loads(json.dumps(groups, default=float))}
 
 
+IMPLEMENTATION = ("fused", "foreach", "capturable", "differentiable")  # optimiser flags that are not state
+
+
 def load_optimizer(prefix: str, optimizer: torch.optim.Optimizer, tensors: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
     state: dict[int, dict[str, torch.Tensor]] = {}
     for name, value in tensors.items():
@@ -107,7 +110,10 @@ def load_optimizer(prefix: str, optimizer: torch.optim.Optimizer, tensors: Mappi
             continue
         index, key = name[len(prefix) + 1:].split(".", 1)
         state.setdefault(int(index), {})[key] = torch.from_numpy(np.array(value))
-    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    # how the optimiser computes (fused, foreach, ...) belongs to this machine, not to the file
+    ours = optimizer.state_dict()["param_groups"]
+    groups = [{**group, **{k: mine[k] for k in IMPLEMENTATION if k in mine}} for group, mine in zip(meta["param_groups"], ours)]
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
 
 
 def torch_rng_tensors(prefix: str, generator: torch.Generator) -> dict[str, np.ndarray]:

@@ -26,25 +26,24 @@ Example:
 from __future__ import annotations
 
 import copy
-import dataclasses
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from agents.base import Learner, LearnerError, StepBatch, uncovered
-from agents.buffers import ReplayBuffer, TransitionBuilder, builder_state, join_side, load_builder_state, seat_rewards
-from agents.checkpoint import (load_module, load_numpy_rng, load_optimizer, load_torch_rng, module_tensors,
-                               numpy_rng_state, optimizer_tensors, torch_rng_tensors)
-from agents.nets import (config_from, gumbel_softmax_st, legal_or_all, masked_argmax, masked_logits, mlp, optimise,
+from agents.base import ExportedSeat, LearnerError, StepBatch, uncovered
+from agents.buffers import ReplayBuffer, TransitionBuilder, join_side, seat_rewards
+from agents.checkpoint import load_module
+from agents.learning import AT_LEAST_ZERO, POSITIVE, SIZES, UNIT, LearnerBase, OneOf, Settings, adam, updates_due
+from agents.nets import (SeatScores, gumbel_softmax_st, legal_or_all, masked_argmax, masked_logits, mlp, optimise,
                          seeded_init_, soft_update, squash_to_box)
 from games.base import Box, GameSpec, SeatSpec, sample_masked, uniforms
 
 
 @dataclass
-class MADDPGConfig:
+class MADDPGConfig(Settings):
     """MADDPG hyperparameters. Source: openai/maddpg (`experiments/train.py`,
     `maddpg/trainer/maddpg.py`); "tuned" marks a value chosen for this 2-core CPU machine."""
 
@@ -63,11 +62,11 @@ class MADDPGConfig:
     buffer_size: int = 1_000_000
     """Replay capacity in joint side-steps (openai/maddpg: 1e6)."""
     learning_starts: int = 25_600
-    """Joint samples in replay before training starts (openai/maddpg: batch_size *
-    max_episode_len = 1024 * 25)."""
-    update_every: int = 100
-    """One gradient step per seat every this many joint samples (openai/maddpg: every 100
-    environment steps); with n copies in lockstep, a runner step brings n samples."""
+    """Env steps before training starts (openai/maddpg: batch_size * max_episode_len =
+    1024 * 25 joint samples in replay)."""
+    replay_ratio: float = 10.24
+    """Joint samples replayed per env step: one gradient step per seat of `batch_size` every
+    `batch_size / replay_ratio` env steps (openai/maddpg: 1024 every 100 steps)."""
     max_grad_norm: float = 0.5
     """Gradient-norm clip of actors and critics (openai/maddpg: grad_norm_clipping 0.5)."""
     logit_penalty: float = 1e-3
@@ -84,6 +83,13 @@ class MADDPGConfig:
     exploration_noise: float = 0.1
     """Continuous seats: std of the Gaussian added to actions while exploring, as a fraction
     of the Box width (DDPG/TD3 practice; openai/maddpg samples a Gaussian policy instead)."""
+
+    limits: ClassVar = {
+        "hidden": SIZES, "lr": POSITIVE, "critic_lr": POSITIVE, "gamma": UNIT, "tau": UNIT, "batch_size": POSITIVE,
+        "buffer_size": POSITIVE, "learning_starts": AT_LEAST_ZERO, "replay_ratio": POSITIVE,
+        "max_grad_norm": AT_LEAST_ZERO, "logit_penalty": AT_LEAST_ZERO, "temperature": POSITIVE,
+        "critic_input": OneOf(("obs", "state")), "exploration_noise": AT_LEAST_ZERO,
+    }
 
 
 # -- the policy --------------------------------------------------------------------------
@@ -110,6 +116,12 @@ class MADDPGPolicy:
         return uncovered(self.spec, spec, seats, self.actors)
 
     @torch.no_grad()
+    def probabilities(self, obs: np.ndarray, mask: np.ndarray, *, seat: str) -> np.ndarray:
+        """(b, A) one-hot on the greedy legal action of a discrete seat: the evaluation behaviour."""
+        greedy = self.act(obs, mask, seat=seat, keys=np.zeros(len(obs), np.int64))  # (b,)
+        return np.eye(self.spec.seat(seat).n_actions)[greedy]
+
+    @torch.no_grad()
     def act(self, obs, mask, *, seat, keys, explore=False, engine_states=None) -> np.ndarray:
         x = torch.from_numpy(np.ascontiguousarray(obs, np.float32)).reshape(len(obs), -1)  # (b, obs)
         out = self.actors[seat](x)  # (b, A) logits or (b, size) pre-tanh
@@ -128,13 +140,33 @@ class MADDPGPolicy:
             action = np.clip(action + self.noise * (space.high - space.low) * z, space.low, space.high)
         return action.reshape(len(obs), *space.shape).astype(np.float32)
 
+    def export_seat(self, seat: str) -> ExportedSeat:
+        space = self.spec.seat(seat).action
+        if isinstance(space, Box):
+            return ExportedSeat(BoxActor(self.actors[seat], space), softmax=False, plays="continuous")
+        return ExportedSeat(SeatScores(self.actors[seat]), softmax=False, plays="greedy")
+
+
+class BoxActor(nn.Module):
+    """A continuous seat's actor as a module of the observation: obs (b, *obs_shape) -> the
+    tanh output squashed into the Box, (b, *shape)."""
+
+    def __init__(self, actor: nn.Module, box: Box):
+        super().__init__()
+        self.actor, self.low, self.high, self.shape = actor, float(box.low), float(box.high), tuple(box.shape)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return squash_to_box(self.actor(obs.flatten(1)), self.low, self.high).reshape(-1, *self.shape)
+
 
 # -- the learner -------------------------------------------------------------------------
 
-class MADDPG(Learner):
+class MADDPG(LearnerBase):
     """MADDPG for one role: an actor and a centralised critic per seat, with targets."""
 
-    algorithm = "maddpg"
+    algorithm: ClassVar[str] = "maddpg"
+    config_class: ClassVar[type] = MADDPGConfig
+    architecture: ClassVar[tuple[str, ...]] = ("hidden", "critic_input")
 
     @classmethod
     def unsupported(cls, spec: GameSpec, role: str) -> str | None:
@@ -143,58 +175,48 @@ class MADDPG(Learner):
                     f"{spec.name} is turn-based; use mappo")
         return None
 
-    @property
-    def needs_state(self) -> bool:
-        return self.config.critic_input == "state"
-
-    def __init__(self, spec: GameSpec, role: str, *, config: Mapping[str, Any] | None = None, seed: int = 0):
-        self.config = cfg = config_from(MADDPGConfig, config, "maddpg")
-        cfg.hidden = tuple(int(h) for h in cfg.hidden)
-        if role not in spec.roles:
-            raise LearnerError(f"maddpg: {spec.name} has no role {role!r}; roles: {', '.join(spec.roles)}")
-        reason = self.unsupported(spec, role)
-        if reason:
-            raise LearnerError(f"maddpg cannot learn role {role!r} of {spec.name}: {reason}.")
-        self.spec, self.role, self.seed = spec, role, int(seed)
+    def __init__(self, spec: GameSpec, role: str, *, config: Mapping[str, Any] | None = None, seed: int = 0,
+                 device: str | torch.device = "cpu"):
+        super().__init__(spec, role, config=config, seed=seed, device=device)
+        cfg = self.config
+        self.needs_state = cfg.critic_input == "state"
         self.groups = [tuple(side.seats) for side in spec.sides_for_role(role)]  # one critic input per side
-        self.seats = tuple(s for group in self.groups for s in group)
         _check(cfg, spec, self.seats)
-        self.generator = torch.Generator().manual_seed(self.seed)
-        self.rng = np.random.default_rng(self.seed)
 
-        self.actors, self.critics = nn.ModuleDict(), nn.ModuleDict()
+        actors, critics = nn.ModuleDict(), nn.ModuleDict()
         for group in self.groups:
             seen = (int(np.prod(spec.state_shape)) if cfg.critic_input == "state"
                     else sum(spec.seat(s).obs_size for s in group))
             critic_in = seen + sum(action_size(spec.seat(s)) for s in group)
             for seat in group:
                 spec_ = spec.seat(seat)
-                self.actors[seat] = seeded_init_(mlp(spec_.obs_size, action_size(spec_), cfg.hidden), self.generator)
-                self.critics[seat] = seeded_init_(mlp(critic_in, 1, cfg.hidden), self.generator)
+                actors[seat] = seeded_init_(mlp(spec_.obs_size, action_size(spec_), cfg.hidden), self.torch_rng)
+                critics[seat] = seeded_init_(mlp(critic_in, 1, cfg.hidden), self.torch_rng)
+        self.actors, self.critics = actors.to(self.device), critics.to(self.device)
         self.target_actors = copy.deepcopy(self.actors)
         self.target_critics = copy.deepcopy(self.critics)
-        self.actor_opts = {s: torch.optim.Adam(self.actors[s].parameters(), lr=cfg.lr) for s in self.seats}
-        self.critic_opts = {s: torch.optim.Adam(self.critics[s].parameters(), lr=cfg.critic_lr) for s in self.seats}
-        self.replays = [ReplayBuffer(cfg.buffer_size) for _ in self.groups]
+        self.actor_opts = {s: adam(self.actors[s].parameters(), lr=cfg.lr) for s in self.seats}
+        self.critic_opts = {s: adam(self.critics[s].parameters(), lr=cfg.critic_lr) for s in self.seats}
+        self.replays = [ReplayBuffer(cfg.buffer_size, self.device) for _ in self.groups]
 
-        self._policy = MADDPGPolicy(spec, self.actors, noise=cfg.exploration_noise)
-        self.builder = TransitionBuilder(spec, self.seats, self._policy, with_state=self.needs_state)
-        self.env_steps = 0  # per-seat transitions observed
-        self.updates = 0  # gradient steps (each trains every seat once)
-        self.since_update = 0  # joint samples added since the last gradient step
+        self._policy = MADDPGPolicy(spec, self.cpu_copy(self.actors), noise=cfg.exploration_noise)
+        self.builder = TransitionBuilder(spec, self.seats, with_state=self.needs_state)
 
     # -- policies ------------------------------------------------------------------------
     def policy(self) -> MADDPGPolicy:
-        return self._policy  # the same object every call: the builder finds our rows by identity
+        return self._policy
 
     def frozen_policy(self) -> MADDPGPolicy:
-        return MADDPGPolicy(self.spec, copy.deepcopy(self.actors).eval(), noise=0.0)
+        return MADDPGPolicy(self.spec, copy.deepcopy(self._policy.actors).eval(), noise=0.0)
+
+    def exploration(self) -> dict[str, float]:
+        return {"noise": self.config.exploration_noise}  # continuous seats; discrete ones sample
 
     # -- gathering experience ----------------------------------------------------------
-    def observe(self, batch: StepBatch) -> None:
+    def observe(self, batch: StepBatch, player: str) -> None:
         """Join each side's per-seat transitions of this step on (copy, step) into replay."""
-        done = self.builder.add(batch)
-        self.env_steps += sum(len(t) for t in done.values())
+        self.count_moves(batch, player)
+        done = self.builder.add(batch, player)
         for group, replay in zip(self.groups, self.replays):
             team = join_side(done, group)
             if team is None:
@@ -203,74 +225,69 @@ class MADDPG(Learner):
             for k in range(len(group)):
                 team[f"reward_{k}"] = rewards[:, k]
             replay.add(team)
-            self.since_update += len(rewards)
 
     # -- learning ------------------------------------------------------------------------
-    def update(self) -> dict[str, float]:
-        """One gradient step per seat for every `update_every` joint samples, once replay
-        holds `learning_starts` of them; nothing before."""
+    def learn(self) -> dict[str, float]:
+        """One gradient step per seat for every `batch_size / replay_ratio` env steps, from
+        `learning_starts` on (once every side's replay holds a batch)."""
         cfg = self.config
-        if any(len(replay) < max(cfg.learning_starts, 1) for replay in self.replays):
-            self.since_update %= cfg.update_every  # like openai/maddpg: no backlog from before the start
+        if any(len(replay) < cfg.batch_size for replay in self.replays):
             return {}
-        due = self.since_update // cfg.update_every
+        due = updates_due(self.env_steps, cfg.learning_starts, cfg.batch_size, cfg.replay_ratio, self.updates)
         if due == 0:
             return {}
-        self.since_update -= due * cfg.update_every
-        backup = self._networks_state()
-        sums: dict[str, float] = {}
+        backup = self.networks_state()
+        sums: dict[str, torch.Tensor] = {}
         try:
             for _ in range(due):
                 for g in range(len(self.groups)):
                     for key, value in self._train_group(g).items():
-                        sums[key] = sums.get(key, 0.0) + value / (due * len(self.groups))
+                        sums[key] = sums[key] + value if key in sums else value
                 self.updates += 1
         except LearnerError:
-            self._load_networks_state(backup)  # keep the last good weights
+            self.load_networks_state(*backup)  # keep the last good weights
             raise
-        return sums
+        return {key: float(value) / (due * len(self.groups)) for key, value in sums.items()}
 
-    def _action_input(self, seat: str, action: np.ndarray) -> torch.Tensor:
+    def _action_input(self, seat: str, action: torch.Tensor) -> torch.Tensor:
         """Replayed actions as critic inputs: one-hot (b, A) or the Box values (b, size)."""
         spec = self.spec.seat(seat)
         if spec.discrete:
-            return nn.functional.one_hot(torch.from_numpy(action.astype(np.int64)), spec.n_actions).float()
-        return torch.from_numpy(action.astype(np.float32)).reshape(len(action), -1)
+            return nn.functional.one_hot(action.long(), spec.n_actions).float()
+        return action.float().reshape(len(action), -1)
 
-    def _actor_action(self, actors: nn.ModuleDict, seat: str, obs: torch.Tensor, mask: np.ndarray
+    def _actor_action(self, actors: nn.ModuleDict, seat: str, obs: torch.Tensor, mask: torch.Tensor
                       ) -> tuple[torch.Tensor, torch.Tensor]:
         """(differentiable action (b, width), raw output (b, width)) of an actor at `obs`."""
         out = actors[seat](obs)  # (b, width)
         spec = self.spec.seat(seat)
         if spec.discrete:
-            legal = torch.from_numpy(legal_or_all(mask))  # (b, A)
-            return gumbel_softmax_st(out, legal, self.generator, self.config.temperature), out
+            legal = mask | ~mask.any(1, keepdim=True)  # (b, A): no legal action counts every action
+            return gumbel_softmax_st(out, legal, self.torch_rng, self.config.temperature), out
         return squash_to_box(out, spec.action.low, spec.action.high), out
 
-    def _train_group(self, g: int) -> dict[str, float]:
+    def _train_group(self, g: int) -> dict[str, torch.Tensor]:
         cfg = self.config
         seats = self.groups[g]
-        s = self.replays[g].sample(cfg.batch_size, self.rng)
+        s = self.replays[g].sample(cfg.batch_size, self.rng)  # field -> (b, ...) on the device
         b = cfg.batch_size
-        obs = [torch.from_numpy(s[f"obs_{k}"].astype(np.float32)).reshape(b, -1) for k in range(len(seats))]  # (b, obs_k)
-        next_obs = [torch.from_numpy(s[f"next_obs_{k}"].astype(np.float32)).reshape(b, -1) for k in range(len(seats))]
+        obs = [s[f"obs_{k}"].float().reshape(b, -1) for k in range(len(seats))]  # (b, obs_k)
+        next_obs = [s[f"next_obs_{k}"].float().reshape(b, -1) for k in range(len(seats))]
         actions = [self._action_input(seat, s[f"action_{k}"]) for k, seat in enumerate(seats)]  # (b, width_k)
-        not_done = torch.from_numpy(~s["terminated"]).float()  # (b,) truncation bootstraps, termination does not
+        not_done = (~s["terminated"]).float()  # (b,) truncation bootstraps, termination does not
         if cfg.critic_input == "state":
-            seen = torch.from_numpy(s["state"].astype(np.float32)).reshape(b, -1)  # (b, state)
-            next_seen = torch.from_numpy(s["next_state"].astype(np.float32)).reshape(b, -1)
+            seen, next_seen = s["state"].float().reshape(b, -1), s["next_state"].float().reshape(b, -1)  # (b, state)
         else:
             seen, next_seen = torch.cat(obs, dim=1), torch.cat(next_obs, dim=1)  # (b, sum obs)
         with torch.no_grad():  # target actors act at the next observations
             next_actions = [self._actor_action(self.target_actors, seat, next_obs[k], s[f"next_mask_{k}"])[0]
                             for k, seat in enumerate(seats)]
             next_input = torch.cat([next_seen, *next_actions], dim=1)  # (b, seen + sum widths)
-        metrics: dict[str, float] = {}
+        metrics: dict[str, torch.Tensor] = {}
         for k, seat in enumerate(seats):
             # critic: y = r + gamma * Q'(x', a'_1..a'_n), no bootstrap past termination
             with torch.no_grad():
-                reward = torch.from_numpy(s[f"reward_{k}"].astype(np.float32))  # (b,)
-                y = reward + cfg.gamma * not_done * self.target_critics[seat](next_input).squeeze(-1)  # (b,)
+                y = s[f"reward_{k}"].float() + cfg.gamma * not_done * self.target_critics[seat](next_input).squeeze(-1)  # (b,)
             q = self.critics[seat](torch.cat([seen, *actions], dim=1)).squeeze(-1)  # (b,)
             critic_loss = ((q - y) ** 2).mean()
             self._step(self.critic_opts[seat], self.critics[seat], critic_loss, "critic", seat)
@@ -280,9 +297,9 @@ class MADDPG(Learner):
             joint = [mine if j == k else a for j, a in enumerate(actions)]
             actor_loss = -self.critics[seat](torch.cat([seen, *joint], dim=1)).mean() + cfg.logit_penalty * (raw ** 2).mean()
             self._step(self.actor_opts[seat], self.actors[seat], actor_loss, "actor", seat)
-            metrics[f"critic_loss/{seat}"] = float(critic_loss.detach())
-            metrics[f"actor_loss/{seat}"] = float(actor_loss.detach())
-            metrics[f"q/{seat}"] = float(q.detach().mean())
+            metrics[f"critic_loss/{seat}"] = critic_loss.detach()
+            metrics[f"actor_loss/{seat}"] = actor_loss.detach()
+            metrics[f"q/{seat}"] = q.detach().mean()
         for seat in seats:
             soft_update(self.target_actors[seat], self.actors[seat], cfg.tau)
             soft_update(self.target_critics[seat], self.critics[seat], cfg.tau)
@@ -290,93 +307,51 @@ class MADDPG(Learner):
 
     def _step(self, optimizer: torch.optim.Optimizer, module: nn.Module, loss: torch.Tensor, what: str, seat: str) -> None:
         """A guarded gradient step: a NaN loss or gradient raises before the optimiser moves."""
-        optimise(loss, optimizer, list(module.parameters()), self.config.max_grad_norm,
+        optimise(loss, [optimizer], [list(module.parameters())], self.config.max_grad_norm,
                  who=f"maddpg ({what} of seat {seat!r}, env step {self.env_steps})", step=self.updates + 1)
 
     # -- checkpoints ---------------------------------------------------------------------
-    def _networks_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        tensors: dict[str, Any] = {}
-        meta: dict[str, Any] = {}
-        for name in ("actors", "critics", "target_actors", "target_critics"):
-            tensors.update({k: v.copy() for k, v in module_tensors(name, getattr(self, name)).items()})
-        for name in ("actor_opts", "critic_opts"):
-            for seat, optimizer in getattr(self, name).items():
-                arrays, groups = optimizer_tensors(f"{name}.{seat}", optimizer)
-                tensors.update({k: v.copy() for k, v in arrays.items()})
-                meta[f"{name}.{seat}"] = groups
-        return tensors, meta
+    def modules(self) -> dict[str, nn.Module]:
+        return {"actors": self.actors, "critics": self.critics, "target_actors": self.target_actors,
+                "target_critics": self.target_critics}
 
-    def _load_networks_state(self, state: tuple[Mapping[str, Any], Mapping[str, Any]]) -> None:
-        tensors, meta = state
-        for name in ("actors", "critics", "target_actors", "target_critics"):
-            load_module(name, getattr(self, name), tensors)
-        for name in ("actor_opts", "critic_opts"):
-            for seat, optimizer in getattr(self, name).items():
-                load_optimizer(f"{name}.{seat}", optimizer, tensors, meta[f"{name}.{seat}"])
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {**{f"actor_opts.{s}": o for s, o in self.actor_opts.items()},
+                **{f"critic_opts.{s}": o for s, o in self.critic_opts.items()}}
 
-    def state_dict(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        tensors, meta = self._networks_state()
-        tensors.update(torch_rng_tensors("torch_rng", self.generator))
-        replays = []
+    def policy_modules(self) -> dict[str, nn.Module]:
+        return {"actors": self.actors}
+
+    def extra_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, replays = {}, []
         for g, replay in enumerate(self.replays):
             arrays, replay_meta = replay.state_dict()
             tensors.update({f"replay{g}.{k}": v for k, v in arrays.items()})
             replays.append(replay_meta)
-        built, built_meta = builder_state(self.builder, "builder")
+        built, built_meta = self.builder.state_dict("builder")
         tensors.update(built)
-        meta.update(self._describe(), numpy_rng=numpy_rng_state(self.rng), builder=built_meta, replays=replays,
-                    env_steps=self.env_steps, updates=self.updates, since_update=self.since_update)
-        return tensors, meta
+        return tensors, {"builder": built_meta, "replays": replays}
 
-    def load_state_dict(self, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
-        self._check_meta(meta)
-        self.config = _config_of(meta)
-        self._load_networks_state((tensors, meta))
-        load_torch_rng("torch_rng", self.generator, tensors)
-        load_numpy_rng(self.rng, meta["numpy_rng"])
+    def load_extra_state(self, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
         for g, replay in enumerate(self.replays):
             head = f"replay{g}."
-            arrays = {k[len(head):]: v for k, v in tensors.items() if k.startswith(head)}
-            replay.load_state_dict(arrays, meta["replays"][g])
-        load_builder_state(self.builder, "builder", tensors, meta["builder"])
+            replay.load_state_dict({k[len(head):]: v for k, v in tensors.items() if k.startswith(head)}, meta["replays"][g])
+        self.builder.load_state_dict("builder", tensors, meta["builder"])
         self._policy.noise = self.config.exploration_noise
-        self.env_steps, self.updates = int(meta["env_steps"]), int(meta["updates"])
-        self.since_update = int(meta["since_update"])
-
-    def policy_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        return module_tensors("actors", self.actors), self._describe()
 
     @classmethod
-    def policy_from_state(cls, spec: GameSpec, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> MADDPGPolicy:
-        cfg = _config_of(meta)
+    def policy_from_state(cls, spec: GameSpec, tensors: Mapping[str, Any], meta: Mapping[str, Any], *,
+                          exploration: Mapping[str, float] | None = None) -> MADDPGPolicy:
+        cfg, seats = cls.snapshot_settings(spec, meta)
+        explore = cls.check_exploration(exploration, ("noise",), cls.algorithm)
         actors = nn.ModuleDict({seat: mlp(spec.seat(seat).obs_size, action_size(spec.seat(seat)), cfg.hidden)
-                                for seat in meta["seats"]})
+                                for seat in seats})
         load_module("actors", actors, tensors)
-        return MADDPGPolicy(spec, actors.eval(), noise=0.0)
-
-    def _describe(self) -> dict[str, Any]:
-        return {"algorithm": self.algorithm, "game": self.spec.name, "role": self.role, "seats": list(self.seats),
-                "config": dataclasses.asdict(self.config)}
-
-    def _check_meta(self, meta: Mapping[str, Any]) -> None:
-        if meta.get("algorithm") != self.algorithm or meta.get("role") != self.role or meta.get("game") != self.spec.name:
-            raise LearnerError(f"maddpg: the checkpoint holds {meta.get('algorithm')} for role {meta.get('role')!r} of "
-                               f"{meta.get('game')}, not maddpg for role {self.role!r} of {self.spec.name}")
-        theirs = _config_of(meta)
-        for key in ("hidden", "critic_input"):
-            if getattr(theirs, key) != getattr(self.config, key):
-                raise LearnerError(f"maddpg: the checkpoint's networks have {key}={getattr(theirs, key)!r}, this learner "
-                                   f"{getattr(self.config, key)!r}; build the learner with the checkpoint's config")
-
-
-def _config_of(meta: Mapping[str, Any]) -> MADDPGConfig:
-    fields = dict(meta["config"])
-    fields["hidden"] = tuple(fields["hidden"])
-    return config_from(MADDPGConfig, fields, "maddpg")
+        return MADDPGPolicy(spec, actors.eval(), noise=explore.get("noise", 0.0))
 
 
 def _check(cfg: MADDPGConfig, spec: GameSpec, seats: Sequence[str]) -> None:
-    """Reject settings that cannot train or do not fit the game, in one sentence naming the learner."""
+    """Settings that do not fit the game, in one sentence naming the learner."""
     if cfg.continuous is not None:
         for seat in seats:
             if spec.seat(seat).discrete == bool(cfg.continuous):
@@ -386,14 +361,6 @@ def _check(cfg: MADDPGConfig, spec: GameSpec, seats: Sequence[str]) -> None:
                 raise LearnerError(f"maddpg is configured for {want} actions (continuous={cfg.continuous}), but seat "
                                    f"{seat!r} of {spec.name} has {have} actions; {hint} "
                                    f"or set continuous={not cfg.continuous}.")
-    if cfg.critic_input not in ("obs", "state"):
-        raise LearnerError(f"maddpg: critic_input must be 'obs' or 'state', got {cfg.critic_input!r}.")
     if cfg.critic_input == "state" and int(np.prod(spec.state_shape)) == 0:
         raise LearnerError(f"maddpg: critic_input='state' needs the game's global state, and {spec.name} has none; "
                            "use critic_input='obs'.")
-    for key in ("lr", "critic_lr", "batch_size", "buffer_size", "update_every", "temperature"):
-        if not getattr(cfg, key) > 0:
-            raise LearnerError(f"maddpg: {key} must be positive, got {getattr(cfg, key)!r}.")
-    for key in ("gamma", "tau"):
-        if not 0.0 <= getattr(cfg, key) <= 1.0:
-            raise LearnerError(f"maddpg: {key} must lie in [0, 1], got {getattr(cfg, key)!r}.")

@@ -23,25 +23,25 @@ Example:
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from agents.base import Learner, LearnerError, StepBatch, uncovered
-from agents.buffers import RolloutStorage, RunningMeanStd, TransitionBuilder, builder_state, gae, load_builder_state
-from agents.checkpoint import (load_module, load_numpy_rng, load_optimizer, load_torch_rng, module_tensors,
-                               numpy_rng_state, optimizer_tensors, torch_rng_tensors)
-from agents.nets import config_from, legal_or_all, masked_entropy, masked_log_probs, mlp, optimise, orthogonal_init_
+from agents.base import ExportedSeat, LearnerError, StepBatch, uncovered
+from agents.buffers import RolloutStorage, RunningMeanStd, TransitionBuilder, gae
+from agents.checkpoint import load_module
+from agents.learning import AT_LEAST_ZERO, OPTIONAL_SIZES, POSITIVE, UNIT, LearnerBase, Settings, adam
+from agents.nets import (constant_rows, legal_or_all, masked_entropy, masked_log_probs, mlp, optimise,
+                         orthogonal_init_, seat_code)
 from games.base import GameSpec, sample_masked, uniforms
 
 
 @dataclass
-class MAPPOConfig:
+class MAPPOConfig(Settings):
     """MAPPO hyperparameters. Sources: marlbenchmark/on-policy (`onpolicy/config.py` and
     its MPE scripts) and EPyMARL (`config/algs/mappo.yaml`); "tuned" marks a value chosen
     for this project's 2-core CPU machine."""
@@ -100,6 +100,13 @@ class MAPPOConfig:
     turn-based perfect-information games (connect four, where greedy play is stronger),
     sampling elsewhere (poker, simultaneous games and particle worlds, where the mixed
     policy is the policy). True/False force greedy/sampling."""
+
+    limits: ClassVar = {
+        "hidden": OPTIONAL_SIZES, "conv": OPTIONAL_SIZES, "lr": POSITIVE, "critic_lr": POSITIVE, "adam_eps": POSITIVE,
+        "gamma": UNIT, "gae_lambda": UNIT, "clip": POSITIVE, "value_clip": AT_LEAST_ZERO, "huber_delta": AT_LEAST_ZERO,
+        "value_loss_coef": AT_LEAST_ZERO, "entropy_coef": AT_LEAST_ZERO, "epochs": POSITIVE, "minibatches": POSITIVE,
+        "rollout_steps": POSITIVE,
+    }
 
 
 # -- networks ----------------------------------------------------------------------------
@@ -161,14 +168,9 @@ def critic_shape(spec: GameSpec, obs_shape: tuple[int, ...], config: MAPPOConfig
     return (size,)
 
 
-def perfect_information(spec: GameSpec) -> bool:
-    """True for turn-based OpenSpiel games without hidden information (connect four)."""
-    if spec.backend != "openspiel" or not spec.turn_based:
-        return False
-    import pyspiel
-
-    info = pyspiel.load_game(spec.source).get_type().information
-    return info == pyspiel.GameType.Information.PERFECT_INFORMATION
+def plays_greedily(spec: GameSpec, config: MAPPOConfig) -> bool:
+    """MAPPOConfig.greedy resolved for a game: greedy in turn-based perfect-information games."""
+    return spec.perfect_information and spec.turn_based if config.greedy is None else bool(config.greedy)
 
 
 # -- the policy --------------------------------------------------------------------------
@@ -196,26 +198,61 @@ class MAPPOPolicy:
         return masked_log_probs(self.actor(obs, ids), mask)
 
     @torch.no_grad()
-    def probabilities(self, obs: np.ndarray, mask: np.ndarray, seat: str) -> np.ndarray:
+    def probabilities(self, obs: np.ndarray, mask: np.ndarray, *, seat: str) -> np.ndarray:
         x = torch.from_numpy(np.ascontiguousarray(obs, dtype=np.float32)).reshape(len(obs), -1)  # (b, obs)
         ids = torch.full((len(obs),), self.seats.index(seat), dtype=torch.long)  # (b,)
         legal = torch.from_numpy(legal_or_all(mask))  # (b, A)
         return self.log_probs(x, ids, legal).exp().numpy()  # (b, A), exactly 0 where illegal
 
+    @torch.no_grad()
+    def log_prob(self, obs: np.ndarray, mask: np.ndarray, actions: np.ndarray, *, seat: str) -> np.ndarray:
+        """(b,) log-probabilities of `actions` under the masked softmax (what exploring samples)."""
+        x = torch.from_numpy(np.ascontiguousarray(obs, np.float32)).reshape(len(obs), -1)  # (b, obs)
+        ids = torch.full((len(obs),), self.seats.index(seat), dtype=torch.long)  # (b,)
+        logp = self.log_probs(x, ids, torch.from_numpy(legal_or_all(mask)))  # (b, A)
+        return logp.gather(1, torch.from_numpy(np.asarray(actions, np.int64))[:, None]).squeeze(1).numpy()  # (b,)
+
     def act(self, obs, mask, *, seat, keys, explore=False, engine_states=None) -> np.ndarray:
-        probs = self.probabilities(obs, mask, seat)  # (b, A)
+        probs = self.probabilities(obs, mask, seat=seat)  # (b, A)
         legal = legal_or_all(mask)
         if self.greedy and not explore:
             return np.where(legal, probs, -1.0).argmax(1).astype(np.int64)
         return sample_masked(probs, legal, uniforms(keys, 1)[:, 0])
 
+    def export_seat(self, seat: str) -> ExportedSeat:
+        return ExportedSeat(MAPPOScores(self.actor, self.seats.index(seat)), softmax=True,
+                            plays="greedy" if self.greedy else "sample")
+
+
+class MAPPOScores(nn.Module):
+    """The actor `Net` for one seat, as a module of the observation alone: its forward pass
+    with the seat's id fixed (as planes for a conv torso), batch size left dynamic for ONNX.
+    obs (b, *obs_shape) -> logits (b, A)."""
+
+    def __init__(self, net: Net, index: int):
+        super().__init__()
+        self.net = net
+        self.register_buffer("code", seat_code(net.n_ids, index))
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        net = self.net
+        x = obs.reshape(-1, *net.in_shape)  # (b, *in_shape)
+        if net.n_ids and net.image:
+            x = torch.cat([x, constant_rows(x, self.code, image=True)], dim=1)  # (b, C + ids, H, W)
+        h = net.torso(x)  # (b, features)
+        if net.n_ids:
+            h = torch.cat([h, constant_rows(h, self.code)], dim=1)  # (b, features + ids)
+        return net.head(net.norm(h))  # (b, A)
+
 
 # -- the learner -------------------------------------------------------------------------
 
-class MAPPO(Learner):
+class MAPPO(LearnerBase):
     """MAPPO for one role: shared actor, centralised critic on the global state."""
 
-    algorithm = "mappo"
+    algorithm: ClassVar[str] = "mappo"
+    config_class: ClassVar[type] = MAPPOConfig
+    architecture: ClassVar[tuple[str, ...]] = ("hidden", "conv", "input_norm", "agent_id")
     needs_state = True  # the critic reads the global state: the trainer runs with_state=True
 
     @classmethod
@@ -229,63 +266,55 @@ class MAPPO(Learner):
             return "mappo's centralised critic needs the game's global state, and this game has none"
         return None
 
-    def __init__(self, spec: GameSpec, role: str, *, config: Mapping[str, Any] | None = None, seed: int = 0):
-        self.config = cfg = config_from(MAPPOConfig, config, "mappo")
-        cfg.hidden, cfg.conv = tuple(int(h) for h in cfg.hidden), tuple(int(c) for c in cfg.conv)
-        _check(cfg)
-        if role not in spec.roles:
-            raise LearnerError(f"mappo: {spec.name} has no role {role!r}; roles: {', '.join(spec.roles)}")
-        reason = self.unsupported(spec, role)
-        if reason:
-            raise LearnerError(f"mappo cannot learn role {role!r} of {spec.name}: {reason}.")
-        self.spec, self.role, self.seed = spec, role, int(seed)
-        self.seats = tuple(s for side in spec.sides_for_role(role) for s in side.seats)
+    def __init__(self, spec: GameSpec, role: str, *, config: Mapping[str, Any] | None = None, seed: int = 0,
+                 device: str | torch.device = "cpu"):
+        super().__init__(spec, role, config=config, seed=seed, device=device)
+        cfg = self.config
         first = spec.seat(self.seats[0])
-        self.obs_size, self.n_actions = first.obs_size, first.n_actions
-        self.state_size = int(np.prod(spec.state_shape))
+        self.n_actions = first.n_actions
         self.n_ids = len(self.seats) if cfg.agent_id and len(self.seats) > 1 else 0
-        self.generator = torch.Generator().manual_seed(self.seed)
-        self.rng = np.random.default_rng(self.seed)
-
-        self.actor = Net(first.obs_shape, self.n_ids, self.n_actions, cfg, self.generator, cfg.actor_gain)
-        self.critic = Net(critic_shape(spec, first.obs_shape, cfg), self.n_ids, 1, cfg, self.generator, 1.0)
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
-        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr, eps=cfg.adam_eps)
+        actor = Net(first.obs_shape, self.n_ids, self.n_actions, cfg, self.torch_rng, cfg.actor_gain)
+        critic = Net(critic_shape(spec, first.obs_shape, cfg), self.n_ids, 1, cfg, self.torch_rng, 1.0)
+        self.actor, self.critic = actor.to(self.device), critic.to(self.device)
+        self.actor_opt = adam(self.actor.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+        self.critic_opt = adam(self.critic.parameters(), lr=cfg.critic_lr, eps=cfg.adam_eps)
         self.value_norm = RunningMeanStd()
 
-        greedy = perfect_information(spec) if cfg.greedy is None else bool(cfg.greedy)
-        self._policy = MAPPOPolicy(spec, self.actor, self.seats, greedy=greedy)
-        self.builder = TransitionBuilder(spec, self.seats, self._policy, with_state=True)
+        self._policy = MAPPOPolicy(spec, self.cpu_copy(self.actor), self.seats, greedy=plays_greedily(spec, cfg))
+        self.builder = TransitionBuilder(spec, self.seats, with_state=True)
         self.storage = RolloutStorage()
-        self.move_logp = {seat: np.zeros(0, np.float32) for seat in self.seats}  # seat -> (n,) at its open move
-        self.env_steps = 0  # per-seat transitions observed
-        self.updates = 0
-        self.steps_since_update = 0  # runner steps observed since the last update
+        self.move_logp = {seat: np.zeros(0, np.float32) for seat in self.seats}  # seat -> (n,) at its open move, NaN: not yet known
+        self.steps_since_update = 0  # runner steps observed since the last update (the rollout length)
 
     # -- policies ------------------------------------------------------------------------
     def policy(self) -> MAPPOPolicy:
-        return self._policy  # the same object every call: the builder finds our rows by identity
+        return self._policy
 
     def frozen_policy(self) -> MAPPOPolicy:
-        actor = copy.deepcopy(self.actor).eval()
-        return MAPPOPolicy(self.spec, actor, self.seats, greedy=self._policy.greedy)
+        return MAPPOPolicy(self.spec, copy.deepcopy(self._policy.actor).eval(), self.seats, greedy=self._policy.greedy)
+
+    def exploration(self) -> dict[str, float]:
+        return {}  # sampling from the policy is its exploration
 
     # -- gathering experience ----------------------------------------------------------
-    def observe(self, batch: StepBatch) -> None:
-        """Turn the step into completed per-seat transitions, each with the log-probability its
-        action had under the weights that chose it (moves can finish after an update)."""
+    def observe(self, batch: StepBatch, player: str) -> None:
+        """Turn the step into completed per-seat transitions, each with the behaviour
+        log-probability of its action: recorded by the actor when the step was played with
+        other weights (`batch.log_prob`), else left NaN, meaning "the acting weights": those do
+        not change between updates, so `learn` fills every NaN in one batched pass before it
+        changes them (including moves still open, which may finish after the update)."""
+        self.count_moves(batch, player)
         t_now = self.builder.t
-        done = self.builder.add(batch)
+        done = self.builder.add(batch, player)
         n = len(batch.result.terminated)
         if any(len(v) != n for v in self.move_logp.values()):
-            self.move_logp = {seat: np.zeros(n, np.float32) for seat in self.seats}
+            self.move_logp = {seat: np.full(n, np.nan, np.float32) for seat in self.seats}
         fresh = {}
         for seat in self.seats:
-            fresh[seat] = self.move_logp[seat].copy()  # (n,)
-            rows = np.flatnonzero(batch.rows_of(self._policy, seat))
-            if len(rows):
-                fresh[seat][rows] = self._log_prob(seat, batch.obs[seat][rows], batch.mask[seat][rows],
-                                                   batch.actions[seat][rows])
+            fresh[seat] = self.move_logp[seat].copy()  # (n,) behaviour log-prob of each copy's open move
+            rows = batch.rows_of(player, seat)  # (n,) the moves made now
+            recorded = batch.log_prob.get(seat) if batch.log_prob is not None else None
+            fresh[seat][rows] = recorded[rows] if recorded is not None else np.nan
         for seat, tr in done.items():
             made_now = tr.step == t_now  # moved and finished in this step (simultaneous games)
             logp = np.where(made_now, fresh[seat][tr.copy], self.move_logp[seat][tr.copy])  # (b,)
@@ -296,27 +325,47 @@ class MAPPO(Learner):
                 "reward": tr.reward, "terminated": tr.terminated, "truncated": tr.truncated,
                 "state": tr.state.reshape(b, -1), "next_state": tr.next_state.reshape(b, -1),
             })
-            self.env_steps += b
         self.move_logp = fresh
         self.steps_since_update += 1
 
     @torch.no_grad()
-    def _log_prob(self, seat: str, obs: np.ndarray, mask: np.ndarray, action: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(np.ascontiguousarray(obs, np.float32)).reshape(len(obs), -1)  # (b, obs)
-        ids = torch.full((len(obs),), self.seats.index(seat), dtype=torch.long)  # (b,)
-        logp = self._policy.log_probs(x, ids, torch.from_numpy(legal_or_all(mask)))  # (b, A)
-        return logp.gather(1, torch.from_numpy(action.astype(np.int64))[:, None]).squeeze(1).numpy()  # (b,)
+    def _acting_log_probs(self, seat_index: np.ndarray, obs: np.ndarray, mask: np.ndarray, action: np.ndarray
+                          ) -> np.ndarray:
+        """(b,) log-probabilities of actions under the current weights: one batched pass."""
+        on = lambda x, dtype: torch.from_numpy(np.ascontiguousarray(x, dtype)).to(self.device)  # noqa: E731
+        logp = masked_log_probs(self.actor(on(obs, np.float32).reshape(len(obs), -1), on(seat_index, np.int64)),
+                                on(legal_or_all(mask), bool))  # (b, A)
+        return logp.gather(1, on(action, np.int64)[:, None]).squeeze(1).cpu().numpy()  # (b,)
+
+    def _fill_log_probs(self, data: dict[str, np.ndarray]) -> None:
+        """Give every move played with the current weights its log-probability, before they change:
+        the rollout's rows (in `data`) and the moves still open (kept for when they finish)."""
+        missing = np.flatnonzero(np.isnan(data["logp"]))
+        if len(missing):
+            data["logp"][missing] = self._acting_log_probs(data["seat"][missing], data["obs"][missing],
+                                                           data["mask"][missing], data["action"][missing])
+        for k, seat in enumerate(self.seats):
+            if seat not in self.builder.open or not len(self.move_logp[seat]):
+                continue
+            pending = self.builder.pending[seat]
+            rows = np.flatnonzero(self.builder.open[seat] & np.isnan(self.move_logp[seat]))
+            if len(rows):
+                self.move_logp[seat][rows] = self._acting_log_probs(np.full(len(rows), k), pending["obs"][rows],
+                                                                    pending["mask"][rows], pending["action"][rows])
 
     # -- learning ------------------------------------------------------------------------
-    def update(self) -> dict[str, float]:
+    def learn(self) -> dict[str, float]:
         """A PPO update once `rollout_steps` runner steps have been gathered, else nothing."""
         if self.steps_since_update < self.config.rollout_steps or len(self.storage) == 0:
             return {}
-        backup = self._networks_state()
+        data = self.storage.data()
+        self._fill_log_probs(data)
+        backup = self.networks_state(), self.value_norm.state()
         try:
-            metrics = self._ppo(self.storage.data())
+            metrics = self._ppo(data)
         except LearnerError:
-            self._load_networks_state(backup)  # keep the last good weights
+            self.load_networks_state(*backup[0])  # keep the last good weights
+            self.value_norm.load(backup[1])
             raise
         self.storage.clear()
         self.steps_since_update = 0
@@ -328,37 +377,39 @@ class MAPPO(Learner):
         return self.critic(states, ids).squeeze(-1)
 
     def _ppo(self, data: dict[str, np.ndarray]) -> dict[str, float]:
-        cfg = self.config
-        b_ids = torch.from_numpy(data["seat"])  # (b,)
-        b_obs = torch.from_numpy(data["obs"].astype(np.float32))  # (b, obs)
-        b_mask = torch.from_numpy(legal_or_all(data["mask"]))  # (b, A)
-        b_action = torch.from_numpy(data["action"].astype(np.int64))  # (b,)
-        b_logp = torch.from_numpy(data["logp"].astype(np.float32))  # (b,) behaviour log-probs
-        b_state = torch.from_numpy(data["state"].astype(np.float32))  # (b, state)
-        next_state = torch.from_numpy(data["next_state"].astype(np.float32))  # (b, state)
+        cfg, device = self.config, self.device
+        on = lambda x, dtype: torch.from_numpy(np.ascontiguousarray(x, dtype)).to(device)  # noqa: E731 - one copy each
+        b_ids = on(data["seat"], np.int64)  # (b,)
+        b_obs = on(data["obs"], np.float32)  # (b, obs)
+        b_mask = on(legal_or_all(data["mask"]), bool)  # (b, A)
+        b_action = on(data["action"], np.int64)  # (b,)
+        b_logp = on(data["logp"], np.float32)  # (b,) behaviour log-probs
+        b_state = on(data["state"], np.float32)  # (b, state)
+        next_state = on(data["next_state"], np.float32)  # (b, state)
 
         # 1. advantages: GAE along each (copy, seat) chain, values in raw units
         with torch.no_grad():
-            values = self._denormalise(self._values(b_state, b_ids).numpy())  # (b,)
-            next_values = self._denormalise(self._values(next_state, b_ids).numpy())  # (b,)
+            both = self._values(torch.cat([b_state, next_state]), b_ids.repeat(2)).cpu().numpy()  # (2b,)
+        values, next_values = self._denormalise(both[: len(b_ids)]), self._denormalise(both[len(b_ids):])  # (b,) each
         chain = data["copy"] * len(self.seats) + data["seat"]  # (b,)
         advantages, returns = gae(data["reward"], values, next_values, data["terminated"], data["truncated"],
                                   chain, data["step"], gamma=cfg.gamma, lam=cfg.gae_lambda)
         if cfg.value_norm:
             self.value_norm.update(returns)
-        b_returns = torch.from_numpy(self._normalise(returns)).float()  # (b,) critic targets
-        b_values = torch.from_numpy(self._normalise(values)).float()  # (b,) pre-update values, same units
-        b_adv = torch.from_numpy((advantages - advantages.mean()) / (advantages.std() + 1e-8)).float()  # (b,)
+        b_returns = on(self._normalise(returns), np.float32)  # (b,) critic targets
+        b_values = on(self._normalise(values), np.float32)  # (b,) pre-update values, same units
+        b_adv = on((advantages - advantages.mean()) / (advantages.std() + 1e-8), np.float32)  # (b,)
 
         # 2. PPO epochs over shuffled minibatches
-        sums: dict[str, float] = {}
+        sums: dict[str, torch.Tensor] = {}
         count = 0
+        actor_params, critic_params = list(self.actor.parameters()), list(self.critic.parameters())
         for epoch in range(cfg.epochs):
-            for mb in np.array_split(self.rng.permutation(len(b_ids)), cfg.minibatches):
-                if len(mb) == 0:
+            for mb_np in np.array_split(self.rng.permutation(len(b_ids)), cfg.minibatches):
+                if len(mb_np) == 0:
                     continue
-                mb = torch.from_numpy(mb)
-                logp_all = self._policy.log_probs(b_obs[mb], b_ids[mb], b_mask[mb])  # (m, A)
+                mb = torch.from_numpy(mb_np).to(device)  # (m,)
+                logp_all = masked_log_probs(self.actor(b_obs[mb], b_ids[mb]), b_mask[mb])  # (m, A)
                 new_logp = logp_all.gather(1, b_action[mb, None]).squeeze(1)  # (m,)
                 entropy = masked_entropy(logp_all, b_mask[mb]).mean()
                 log_ratio = new_logp - b_logp[mb]  # (m,)
@@ -372,27 +423,19 @@ class MAPPO(Learner):
                     v_clipped = b_values[mb] + (v - b_values[mb]).clamp(-cfg.value_clip, cfg.value_clip)
                     value_loss = torch.max(value_loss, self._value_error(b_returns[mb] - v_clipped))
                 value_loss = value_loss.mean()
-                actor_loss = policy_loss - cfg.entropy_coef * entropy
-                critic_loss = cfg.value_loss_coef * value_loss
-                # actor and critic share no parameters: two backward passes, each clipped on its own
-                who = f"mappo (env step {self.env_steps}, epoch {epoch + 1})"
-                for loss in (actor_loss, critic_loss):  # check both before stepping either
-                    if not torch.isfinite(loss):
-                        raise LearnerError(f"{who} stopped: the loss became {float(loss.detach())} at update "
-                                           f"{self.updates + 1}; the parameters were left unchanged.")
-                step = self.updates + 1
-                optimise(actor_loss, self.actor_opt, list(self.actor.parameters()), cfg.max_grad_norm, who=who, step=step)
-                optimise(critic_loss, self.critic_opt, list(self.critic.parameters()), cfg.max_grad_norm, who=who, step=step)
+                # actor and critic share no parameters: one backward pass of the sum gives each its
+                # own loss's gradient; each network is clipped on its own
+                optimise(policy_loss - cfg.entropy_coef * entropy + cfg.value_loss_coef * value_loss,
+                         [self.actor_opt, self.critic_opt], [actor_params, critic_params], cfg.max_grad_norm,
+                         who=f"mappo (env step {self.env_steps}, epoch {epoch + 1})", step=self.updates + 1)
                 with torch.no_grad():
-                    stats = {
-                        "policy_loss": float(policy_loss), "value_loss": float(value_loss), "entropy": float(entropy),
-                        "approx_kl": float(((ratio - 1) - log_ratio).mean()),
-                        "clip_fraction": float(((ratio - 1).abs() > cfg.clip).float().mean()),
-                    }
+                    stats = {"policy_loss": policy_loss, "value_loss": value_loss, "entropy": entropy,
+                             "approx_kl": ((ratio - 1) - log_ratio).mean(),
+                             "clip_fraction": ((ratio - 1).abs() > cfg.clip).float().mean()}
                 for key, value in stats.items():
-                    sums[key] = sums.get(key, 0.0) + value
+                    sums[key] = sums[key] + value.detach() if key in sums else value.detach()
                 count += 1
-        metrics = {key: value / max(count, 1) for key, value in sums.items()}
+        metrics = {key: float(value) / max(count, 1) for key, value in sums.items()}  # one host sync per metric
         metrics.update(rows=float(len(b_ids)), mean_return=float(returns.mean()))
         return metrics
 
@@ -413,89 +456,40 @@ class MAPPO(Learner):
         return np.asarray(x, np.float64) * np.sqrt(self.value_norm.var + 1e-8) + self.value_norm.mean
 
     # -- checkpoints ---------------------------------------------------------------------
-    def _networks_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        tensors = {**module_tensors("actor", self.actor), **module_tensors("critic", self.critic)}
-        actor_opt, actor_groups = optimizer_tensors("actor_opt", self.actor_opt)
-        critic_opt, critic_groups = optimizer_tensors("critic_opt", self.critic_opt)
-        tensors.update(actor_opt)
-        tensors.update(critic_opt)
-        meta = {"actor_opt": actor_groups, "critic_opt": critic_groups, "value_norm": self.value_norm.state()}
-        return copy.deepcopy(tensors), copy.deepcopy(meta)
+    def modules(self) -> dict[str, nn.Module]:
+        return {"actor": self.actor, "critic": self.critic}
 
-    def _load_networks_state(self, state: tuple[Mapping[str, Any], Mapping[str, Any]]) -> None:
-        tensors, meta = state
-        load_module("actor", self.actor, tensors)
-        load_module("critic", self.critic, tensors)
-        load_optimizer("actor_opt", self.actor_opt, tensors, meta["actor_opt"])
-        load_optimizer("critic_opt", self.critic_opt, tensors, meta["critic_opt"])
-        self.value_norm.load(meta["value_norm"])
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"actor_opt": self.actor_opt, "critic_opt": self.critic_opt}
 
-    def state_dict(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        tensors, meta = self._networks_state()
-        tensors.update(torch_rng_tensors("torch_rng", self.generator))
-        tensors.update(self.storage.state_dict("storage"))
-        built, built_meta = builder_state(self.builder, "builder")
+    def policy_modules(self) -> dict[str, nn.Module]:
+        return {"actor": self.actor}
+
+    def policy_meta(self) -> dict[str, Any]:
+        return {"greedy": self._policy.greedy}
+
+    def extra_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors = self.storage.state_dict("storage")
+        built, built_meta = self.builder.state_dict("builder")
         tensors.update(built)
         tensors.update({f"move_logp.{seat}": value for seat, value in self.move_logp.items()})
-        meta.update(self._describe(), numpy_rng=numpy_rng_state(self.rng), builder=built_meta,
-                    env_steps=self.env_steps, updates=self.updates, steps_since_update=self.steps_since_update)
-        return tensors, meta
+        return tensors, {"builder": built_meta, "value_norm": self.value_norm.state(),
+                         "steps_since_update": self.steps_since_update}
 
-    def load_state_dict(self, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
-        self._check_meta(meta)
-        self.config = _config_of(meta)
-        self._load_networks_state((tensors, meta))
-        load_torch_rng("torch_rng", self.generator, tensors)
-        load_numpy_rng(self.rng, meta["numpy_rng"])
+    def load_extra_state(self, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
         self.storage.load_state_dict("storage", tensors)
-        load_builder_state(self.builder, "builder", tensors, meta["builder"])
+        self.builder.load_state_dict("builder", tensors, meta["builder"])
         self.move_logp = {seat: np.array(tensors[f"move_logp.{seat}"], np.float32) for seat in self.seats}
-        self.env_steps, self.updates = int(meta["env_steps"]), int(meta["updates"])
+        self.value_norm.load(meta["value_norm"])
         self.steps_since_update = int(meta["steps_since_update"])
 
-    def policy_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        return module_tensors("actor", self.actor), {**self._describe(), "greedy": self._policy.greedy}
-
     @classmethod
-    def policy_from_state(cls, spec: GameSpec, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> MAPPOPolicy:
-        cfg = _config_of(meta)
-        seats = tuple(meta["seats"])
+    def policy_from_state(cls, spec: GameSpec, tensors: Mapping[str, Any], meta: Mapping[str, Any], *,
+                          exploration: Mapping[str, float] | None = None) -> MAPPOPolicy:
+        cfg, seats = cls.snapshot_settings(spec, meta)
+        cls.check_exploration(exploration, (), cls.algorithm)
         n_ids = len(seats) if cfg.agent_id and len(seats) > 1 else 0
         seat = spec.seat(seats[0])
         actor = Net(seat.obs_shape, n_ids, seat.n_actions, cfg, torch.Generator().manual_seed(0), cfg.actor_gain)
         load_module("actor", actor, tensors)
-        return MAPPOPolicy(spec, actor.eval(), seats, greedy=bool(meta["greedy"]))
-
-    def _describe(self) -> dict[str, Any]:
-        return {"algorithm": self.algorithm, "game": self.spec.name, "role": self.role, "seats": list(self.seats),
-                "config": dataclasses.asdict(self.config)}
-
-    def _check_meta(self, meta: Mapping[str, Any]) -> None:
-        if meta.get("algorithm") != self.algorithm or meta.get("role") != self.role or meta.get("game") != self.spec.name:
-            raise LearnerError(f"mappo: the checkpoint holds {meta.get('algorithm')} for role {meta.get('role')!r} of "
-                               f"{meta.get('game')}, not mappo for role {self.role!r} of {self.spec.name}")
-        theirs = _config_of(meta)
-        for key in ("hidden", "conv", "input_norm", "agent_id"):
-            if getattr(theirs, key) != getattr(self.config, key):
-                raise LearnerError(f"mappo: the checkpoint's networks have {key}={getattr(theirs, key)!r}, this learner "
-                                   f"{getattr(self.config, key)!r}; build the learner with the checkpoint's config")
-
-
-def _config_of(meta: Mapping[str, Any]) -> MAPPOConfig:
-    fields = dict(meta["config"])
-    fields["hidden"], fields["conv"] = tuple(fields["hidden"]), tuple(fields.get("conv", ()))
-    return config_from(MAPPOConfig, fields, "mappo")
-
-
-def _check(cfg: MAPPOConfig) -> None:
-    """Reject settings that cannot train, in one sentence naming the learner."""
-    positive = {"epochs": cfg.epochs, "minibatches": cfg.minibatches, "rollout_steps": cfg.rollout_steps,
-                "lr": cfg.lr, "critic_lr": cfg.critic_lr, "clip": cfg.clip}
-    for key, value in positive.items():
-        if not value > 0:
-            raise LearnerError(f"mappo: {key} must be positive, got {value!r}.")
-    for key in ("gamma", "gae_lambda"):
-        if not 0.0 <= getattr(cfg, key) <= 1.0:
-            raise LearnerError(f"mappo: {key} must lie in [0, 1], got {getattr(cfg, key)!r}.")
-    if any(h < 1 for h in cfg.hidden + cfg.conv):
-        raise LearnerError(f"mappo: hidden and conv sizes must be positive, got {cfg.hidden!r} and {cfg.conv!r}.")
+        return MAPPOPolicy(spec, actor.eval(), seats, greedy=bool(meta.get("greedy", plays_greedily(spec, cfg))))

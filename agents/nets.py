@@ -12,14 +12,15 @@ Example:
 
 from __future__ import annotations
 
-from typing import Sequence
+import math
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from agents.base import uncovered
-from games.base import GameSpec, sample_masked, uniforms
+from agents.base import ExportedSeat, LearnerError, uncovered
+from games.base import GameSpec, SeatSpec, sample_masked, uniforms
 
 
 def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64), *, activation: type[nn.Module] = nn.ReLU,
@@ -93,61 +94,47 @@ class CategoricalPolicy:
             return np.where(mask, probs, -1.0).argmax(1).astype(np.int64)
         return sample_masked(probs, mask, uniforms(keys, 1)[:, 0])
 
-
-# -- value-based learners (IQL, VDN, QMIX; issue 4) ---------------------------------------
-# Parameter-shared per-seat Q-networks, their epsilon-greedy policy, double-Q targets over
-# legal actions only, target-network updates, gradient clipping, seeded init, and the
-# config-mapping check every learner's dataclass goes through.
-
-import dataclasses  # noqa: E402
-import difflib  # noqa: E402
-import math  # noqa: E402
-from typing import Any, Callable, Mapping  # noqa: E402
-
-from games.base import SeatSpec  # noqa: E402
+    def export_seat(self, seat: str) -> ExportedSeat:
+        return ExportedSeat(SeatScores(self.model), softmax=True, plays="greedy" if self.greedy else "sample")
 
 
-def config_from(cls: type, overrides: Mapping[str, Any] | None, algorithm: str) -> Any:
-    """An instance of the dataclass `cls` with `overrides` applied; unknown keys are refused.
+def seat_code(n_ids: int, index: int) -> torch.Tensor:
+    """The one-hot id (n_ids,) of the seat at `index`; empty when the network takes no id.
 
     Example:
-        >>> @dataclasses.dataclass
-        ... class C:
-        ...     lr: float = 1.0
-        >>> config_from(C, {"lr": 0.5}, "demo").lr
-        0.5
-        >>> config_from(C, {"lrr": 0.5}, "demo")
-        Traceback (most recent call last):
-        ...
-        agents.base.LearnerError: demo has no setting 'lrr'; the closest valid setting is 'lr'.
+        >>> seat_code(3, 1).tolist(), seat_code(0, 0).tolist()
+        ([0.0, 1.0, 0.0], [])
     """
-    from agents.base import LearnerError
+    return torch.eye(max(n_ids, 1))[index][:n_ids].clone()
 
-    valid = [f.name for f in dataclasses.fields(cls)]
-    overrides = dict(overrides or {})
-    for key in overrides:
-        if key not in valid:
-            close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.0)
-            raise LearnerError(f"{algorithm} has no setting {key!r}; the closest valid setting is {close[0]!r}.")
-    defaults = cls()
-    for key, value in overrides.items():
-        default = getattr(defaults, key)
-        if isinstance(default, bool):
-            ok = isinstance(value, bool)
-        elif isinstance(default, int):
-            ok = isinstance(value, int) and not isinstance(value, bool)
-        elif isinstance(default, float):
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-            value = float(value) if ok else value
-        elif isinstance(default, tuple):
-            ok = isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-            value = tuple(value) if ok else value
-        else:
-            ok = True
-        if not ok:
-            raise LearnerError(f"{algorithm} setting {key!r} must be like {default!r}, got {value!r}.")
-        overrides[key] = value
-    return cls(**overrides)
+
+def constant_rows(like: torch.Tensor, code: torch.Tensor, *, image: bool = False) -> torch.Tensor:
+    """`code` (ids,) repeated for every row of `like`: (b, ids), or (b, ids, H, W) constant planes
+    of an image batch. Written so that an ONNX trace keeps the batch dimension dynamic."""
+    if image:
+        return torch.ones_like(like[:, :1]) * code.view(1, -1, 1, 1)  # (b, ids, H, W)
+    return torch.ones_like(like[:, :1]) * code.view(1, -1)  # (b, ids)
+
+
+class SeatScores(nn.Module):
+    """One seat of a network on flat observations: the seat's fixed one-hot id appended to the
+    flattened observation (nothing appended when `code` is empty). obs (b, *obs_shape) -> (b, out)."""
+
+    def __init__(self, module: nn.Module, code: torch.Tensor | None = None):
+        super().__init__()
+        self.module = module
+        self.register_buffer("code", torch.zeros(0) if code is None else code)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        x = obs.flatten(1)  # (b, obs)
+        if self.code.numel():
+            x = torch.cat([x, constant_rows(x, self.code)], dim=1)  # (b, obs + ids)
+        return self.module(x)  # (b, out)
+
+
+# -- Q-learners (IQL, VDN, QMIX) ------------------------------------------------------------
+# Parameter-shared per-seat Q-networks, their epsilon-greedy policy, double-Q targets over
+# legal actions only, target-network updates and the guarded gradient step.
 
 
 def seeded_init_(module: nn.Module, generator: torch.Generator) -> nn.Module:
@@ -201,7 +188,7 @@ class SeatQNetworks(nn.Module):
 
     def forward(self, position: int, obs: torch.Tensor) -> torch.Tensor:
         """Q-values of the seat at `position`: (b, *obs_shape) -> (b, n_actions)."""
-        ids = torch.full((len(obs),), self.id_of[position], dtype=torch.long)
+        ids = torch.full((len(obs),), self.id_of[position], dtype=torch.long, device=obs.device)  # (b,)
         return self.forward_group(self.group_of[position], obs, ids)
 
     def forward_all(self, obs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -211,7 +198,7 @@ class SeatQNetworks(nn.Module):
         for g, group in enumerate(self.groups):
             b = len(obs[group[0]])
             x = torch.cat([obs[p] for p in group])  # (m*b, *obs_shape)
-            ids = torch.arange(len(group)).repeat_interleave(b)  # (m*b,)
+            ids = torch.arange(len(group), device=x.device).repeat_interleave(b)  # (m*b,)
             q = self.forward_group(g, x, ids)  # (m*b, A)
             for k, p in enumerate(group):
                 out[p] = q[k * b:(k + 1) * b]
@@ -249,9 +236,8 @@ def hard_update(target: nn.Module, source: nn.Module) -> None:
 
 @torch.no_grad()
 def soft_update(target: nn.Module, source: nn.Module, tau: float) -> None:
-    """Polyak averaging: target <- tau * source + (1 - tau) * target."""
-    for t, s in zip(target.parameters(), source.parameters()):
-        t.mul_(1.0 - tau).add_(s, alpha=tau)
+    """Polyak averaging: target <- tau * source + (1 - tau) * target, one fused call per module."""
+    torch._foreach_lerp_(list(target.parameters()), list(source.parameters()), tau)
 
 
 def update_target(target: nn.Module, source: nn.Module, interval_or_tau: float, updates: int) -> None:
@@ -263,26 +249,43 @@ def update_target(target: nn.Module, source: nn.Module, interval_or_tau: float, 
         soft_update(target, source, interval_or_tau)
 
 
-def clip_grad_norm(parameters: Sequence[nn.Parameter], max_norm: float) -> float:
-    """Clip the global gradient norm to `max_norm` (<= 0: no clipping); the norm before clipping."""
-    parameters = [p for p in parameters if p.grad is not None]
+def clip_grad_norm(parameters: Sequence[nn.Parameter], max_norm: float) -> torch.Tensor:
+    """Clip the global gradient norm to `max_norm` (<= 0: no clipping); the norm before clipping,
+    as a 0-d tensor on the parameters' device (no host sync). The arithmetic of
+    `nn.utils.clip_grad_norm_` in two multi-tensor calls, without its per-call bookkeeping.
+
+    Example:
+        >>> p = nn.Parameter(torch.zeros(2)); p.grad = torch.tensor([3.0, 4.0])
+        >>> float(clip_grad_norm([p], 1.0)), [round(g, 3) for g in p.grad.tolist()]
+        (5.0, [0.6, 0.8])
+    """
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))  # 0-d
     if max_norm > 0:
-        return float(nn.utils.clip_grad_norm_(parameters, max_norm))
-    return float(torch.norm(torch.stack([p.grad.norm() for p in parameters]))) if parameters else 0.0
+        torch._foreach_mul_(grads, (max_norm / (norm + 1e-6)).clamp(max=1.0))
+    return norm
+
+
+def no_exploration() -> float:
+    """The epsilon of a frozen Q-policy."""
+    return 0.0
 
 
 class QPolicy:
     """Greedy (or epsilon-greedy, when exploring) actions from `SeatQNetworks`, per seat.
 
     `positions` maps each seat the policy covers to its network position. `epsilon` is read
-    at every call (a learner passes its schedule); a frozen policy has epsilon 0 always.
-    Exploration draws from the rows' keys only, so actions do not depend on batching.
+    at every exploring call (a learner passes its schedule, a remote actor a constant); a
+    frozen policy never explores. Exploration draws from the rows' keys only, so actions do
+    not depend on batching.
     """
 
     needs_engine_states = False
 
-    def __init__(self, spec: GameSpec, net: SeatQNetworks, positions: Mapping[str, int],
-                 epsilon: Callable[[], float] | None = None):
+    def __init__(self, spec: GameSpec, net: SeatQNetworks, positions: Mapping[str, int], *,
+                 epsilon: Callable[[], float] = no_exploration):
         self.spec = spec
         self.net = net
         self.positions = dict(positions)
@@ -309,34 +312,52 @@ class QPolicy:
         q = self.q_values(obs, seat)  # (b, A)
         legal = legal_or_all(mask)  # (b, A)
         greedy = np.where(legal, q, -np.inf).argmax(1).astype(np.int64)  # (b,)
-        eps = self.epsilon() if (explore and self.epsilon is not None) else 0.0
+        eps = self.epsilon() if explore else 0.0
         if eps <= 0:
             return greedy
         u = uniforms(keys, 2)  # (b, 2): explore?, which action
         random = sample_masked(np.ones(legal.shape), legal, u[:, 1])
         return np.where(u[:, 0] < eps, random, greedy).astype(np.int64)
 
+    def export_seat(self, seat: str) -> ExportedSeat:
+        net, position = self.net, self.positions[seat]
+        group = net.group_of[position]
+        scores = SeatScores(net.nets[group], seat_code(net.n_ids[group], net.id_of[position]))
+        return ExportedSeat(scores, softmax=False, plays="greedy")
 
-def optimise(loss: torch.Tensor, optimizer: torch.optim.Optimizer, parameters: Sequence[nn.Parameter], max_norm: float,
-             *, who: str, step: int) -> float:
-    """One gradient step with a guard: a non-finite loss or gradient raises LearnerError
-    naming `who` and `step` before the optimiser is stepped, so parameters stay as they were.
-    Returns the gradient norm before clipping."""
-    from agents.base import LearnerError
 
-    if not torch.isfinite(loss):
-        raise LearnerError(f"{who} stopped: the loss became {float(loss.detach())} at update {step}; the parameters were left unchanged.")
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    norm = clip_grad_norm(parameters, max_norm)
-    if not math.isfinite(norm):
+def optimise(loss: torch.Tensor, optimizers: Sequence[torch.optim.Optimizer],
+             parameter_groups: Sequence[Sequence[nn.Parameter]], max_norm: float, *, who: str, step: int) -> torch.Tensor:
+    """One guarded gradient step: one backward pass of `loss`, each group of parameters clipped
+    to `max_norm` on its own, then each optimiser stepped. A non-finite loss or gradient raises
+    LearnerError naming `who` and `step` before any optimiser moves, so parameters stay as they
+    were. Networks that share no parameters (an actor and its critic) train in one call on
+    the sum of their losses: each gets only its own loss's gradient. Returns the gradient
+    norms before clipping, (groups,), with one host sync for the check.
+
+    Example:
+        >>> net = nn.Linear(2, 1); opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        >>> optimise(net(torch.ones(1, 2)).sum() * float("nan"), [opt], [list(net.parameters())], 1.0, who="demo", step=3)
+        Traceback (most recent call last):
+        ...
+        agents.base.LearnerError: demo stopped: the loss became nan at update 3; the parameters were left unchanged.
+    """
+    for optimizer in optimizers:
         optimizer.zero_grad(set_to_none=True)
-        raise LearnerError(f"{who} stopped: the gradient norm became {norm} at update {step}; the parameters were left unchanged.")
-    optimizer.step()
-    return norm
+    loss.backward()
+    norms = torch.stack([clip_grad_norm(group, max_norm) for group in parameter_groups])  # (groups,)
+    if not bool(torch.isfinite(loss.detach()) & torch.isfinite(norms).all()):
+        for optimizer in optimizers:
+            optimizer.zero_grad(set_to_none=True)
+        what = (f"the loss became {float(loss.detach())}" if not math.isfinite(float(loss.detach()))
+                else f"the gradient norm became {float(norms.max())}")
+        raise LearnerError(f"{who} stopped: {what} at update {step}; the parameters were left unchanged.")
+    for optimizer in optimizers:
+        optimizer.step()
+    return norms
 
 
-# -- actor-critic learners (MAPPO, MADDPG; issue 5) ---------------------------------------
+# -- actor-critic learners (MAPPO, MADDPG) -------------------------------------------------
 # Seeded orthogonal init, masked categorical log-probabilities and entropy, the
 # straight-through Gumbel-softmax, and tanh outputs squashed into a Box.
 
@@ -389,7 +410,7 @@ def gumbel_softmax_st(logits: torch.Tensor, mask: torch.Tensor | None, generator
         >>> y.tolist()
         [[1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]]
     """
-    u = torch.rand(logits.shape, generator=generator).clamp_(1e-10, 1.0 - 1e-7)  # (b, A)
+    u = torch.rand(logits.shape, generator=generator).clamp_(1e-10, 1.0 - 1e-7).to(logits.device)  # (b, A), CPU generator
     gumbel = -torch.log(-torch.log(u))  # (b, A)
     soft = torch.softmax((masked_logits(logits, mask) + gumbel) / temperature, dim=-1)  # (b, A)
     hard = nn.functional.one_hot(soft.argmax(-1), logits.shape[-1]).to(soft.dtype)  # (b, A)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from agents.base import Learner, LearnerError, Policy
+from agents.base import Learner, LearnerError, NetworkPolicy
 from games.base import GameSpec
+
+if TYPE_CHECKING:
+    import torch
 
 # name -> "module:Class"
 ALGORITHMS: dict[str, str] = {
@@ -49,22 +52,30 @@ def algorithm(name: str) -> type[Learner]:
     return getattr(importlib.import_module(module), cls)
 
 
-def make_learner(name: str, spec: GameSpec, role: str, *, config: Mapping[str, Any] | None = None, seed: int = 0) -> Learner:
-    """A fresh learner of algorithm `name` for `role` of the game; refuses what it cannot play."""
-    cls = algorithm(name)
-    if role not in spec.roles:
-        raise LearnerError(f"{spec.name} has no role {role!r}; roles: {', '.join(spec.roles)}")
-    reason = cls.unsupported(spec, role)
-    if reason:
-        raise LearnerError(f"{name} cannot learn role {role!r} of {spec.name}: {reason}")
-    return cls(spec, role, config=config, seed=seed)
+def make_learner(name: str, spec: GameSpec, role: str, *, config: Mapping[str, Any] | None = None, seed: int = 0,
+                 device: str | torch.device = "cpu") -> Learner:
+    """A fresh learner of algorithm `name` for `role` of the game, training on `device` ("cpu",
+    "cuda", "cuda:N" or "auto"); refuses what it cannot play in one sentence.
+
+    Example:
+        >>> import games
+        >>> make_learner("iql", games.load("tic_tac_toe").spec, "player", device="cpu").device
+        device(type='cpu')
+        >>> make_learner("mappo", games.load("tic_tac_toe").spec, "hunter")
+        Traceback (most recent call last):
+        ...
+        agents.base.LearnerError: mappo: tic_tac_toe has no role 'hunter'; roles: player.
+    """
+    return algorithm(name)(spec, role, config=config, seed=seed, device=device)
 
 
-def load_policy(spec: GameSpec, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> Policy:
-    """A frozen policy from a snapshot's arrays and manifest."""
+def load_policy(spec: GameSpec, tensors: Mapping[str, Any], meta: Mapping[str, Any], *,
+                exploration: Mapping[str, float] | None = None) -> NetworkPolicy:
+    """A policy from a snapshot's arrays and manifest: frozen, or, given a learner's
+    `exploration()`, an actor that explores as that learner does (remote rollouts)."""
     name = meta.get("algorithm")
     if name not in ALGORITHMS:
         raise LearnerError(f"the snapshot names an unknown algorithm {name!r}")
     if meta.get("game") not in (None, spec.name):
         raise LearnerError(f"the snapshot was trained on {meta.get('game')}, not {spec.name}")
-    return algorithm(name).policy_from_state(spec, tensors, meta)
+    return algorithm(name).policy_from_state(spec, tensors, meta, exploration=exploration)

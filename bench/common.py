@@ -1,6 +1,6 @@
 """Shared pieces of the league benchmarks: train a league for a wall-clock budget, measure on the way.
 
-`train_for` runs `league train`'s loop (league.train.loop.League) round by round for `seconds`
+`train_for` runs `league train`'s loop (league.train.loop.Trainer) round by round for `seconds`
 of training time and calls `measure(elapsed, league)` every `every` seconds; time spent
 measuring is not counted as training time.
 """
@@ -21,7 +21,7 @@ from league.play.runner import Entrant, GameTask, run  # noqa: E402
 from league.train.selfplay import lineups, score  # noqa: E402
 from league.store.database import Store  # noqa: E402
 from league.threads import limit_threads  # noqa: E402
-from league.train.loop import League  # noqa: E402
+from league.train.loop import Trainer  # noqa: E402
 from games.base import derive_seed  # noqa: E402
 
 limit_threads()
@@ -37,12 +37,13 @@ def config_from(path_or_name: str, **overrides: Any) -> TrainConfig:
 
 
 def train_for(config: TrainConfig, seconds: float, every: float,
-              measure: Callable[[float, League], None], run_dir: str | None = None) -> League:
-    """Train for `seconds` of training wall time; `measure` every `every` seconds (not counted)."""
+              measure: Callable[[float, Trainer], None], run_dir: str | None = None) -> Trainer:
+    """Train for `seconds` of wall time with `league train`'s own loop (evaluations, snapshots,
+    meta games and checkpoints included); `measure` every `every` seconds (not counted)."""
     folder = run_dir or tempfile.mkdtemp(prefix="league-bench-")
     store = Store.open(folder, create=True)
     store.init_run("bench", config.game, {"train": config.to_toml(), "ratings": config.ratings})
-    league = League(store, games.load(config.game), config.with_overrides(steps=10**12))
+    league = Trainer(store, games.load(config.game), config.with_overrides(steps=10**12))
     league.register_players()
     trained = 0.0
     next_measure = 0.0
@@ -51,29 +52,22 @@ def train_for(config: TrainConfig, seconds: float, every: float,
             measure(trained, league)
             next_measure += every
         start = time.perf_counter()
-        before = sum(league.steps.values())
-        records, metrics = league.play_round()
-        league._count_steps()  # noqa: SLF001 - the bench drives the loop itself
-        league.store_round(records, metrics)
-        league.steps_per_second = (sum(league.steps.values()) - before) / max(time.perf_counter() - start, 1e-9)
-        league.round += 1
-        for name in league.learners:
-            league.maybe_snapshot(name)
+        league.iteration()
         trained += time.perf_counter() - start
     measure(trained, league)
     return league
 
 
-def champion_entrant(league: League) -> Entrant:
+def champion_entrant(league: Trainer) -> Entrant:
     """The best-rated learner or snapshot of the league (conservative TrueSkill), playing greedily."""
     from league.rate.standings import standings
 
-    for row in standings(league.store.database):
+    for row in standings(league.store):
         if row.name in league.learners:
             return Entrant(row.name, league.learners[row.name].policy(), explore=False)
-        player = league.store.database.player(row.name)
+        player = league.store.player(row.name)
         if player is not None and player.weights_path:
-            return league._entrant(row.name)  # noqa: SLF001
+            return league.pool.entrant(row.name)
     name = next(iter(league.learners))
     return Entrant(name, league.learners[name].policy(), explore=False)
 

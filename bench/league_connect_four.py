@@ -24,7 +24,7 @@ def rollout_rate(league, seconds: float = 20.0) -> float:
     other = Entrant(names[-1] + "#", league.learners[names[-1]].policy(), explore=True)
     steps, start, k = 0, time.perf_counter(), 0
     while time.perf_counter() - start < seconds:
-        records = run(league.game, schedule(spec, (me, other), league.train.config.round_games, seed=k), batch=league.train.config.batch_games)
+        records = run(league.game, schedule(spec, (me, other), league.config.round_games, seed=k), batch=league.config.batch_games)
         steps += sum(r.length for r in records)
         k += 1
     return steps / (time.perf_counter() - start)

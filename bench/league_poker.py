@@ -29,9 +29,9 @@ def league_curve(config, seconds: float, every: float) -> list[tuple[float, floa
 
     def measure(elapsed: float, league) -> None:
         names = list(league.learners)
-        pool = [h.name for h in league._historical(league.learners[names[0]].role)]  # noqa: SLF001
+        pool = [h.name for h in league.pool.historical(league.learners[names[0]].role)]
         if not pool:
-            value = float(league.exploitabilities(names[0])["exploitability"])
+            value = float(league.evaluator.exploitabilities(names[0])["exploitability"])
         else:
             weights = league.nash_weights(pool)
             value = mixture_exploitability([league._entrant(p).policy for p in pool], weights, league.spec)  # noqa: SLF001

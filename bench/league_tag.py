@@ -46,7 +46,7 @@ def main() -> None:
         prey += [league._entrant(h.name) for h in league._historical("prey")]  # noqa: SLF001
         ours = tags_against(game, Entrant(team, league.learners[team].policy(), explore=False), prey, args.episodes)
         theirs = tags_against(game, scripted, prey, args.episodes)
-        rating = league.store.database.rating(team)
+        rating = league.store.rating(team)
         shown = f"{rating[0]:.2f} +- {rating[1]:.2f}" if rating else "-"
         print(f"  {elapsed / 60:5.1f} min  prey pool {len(prey):3d}  {team} tags/episode {ours:5.2f}   "
               f"scripted chasers {theirs:5.2f}   {team} TrueSkill {shown}", flush=True)

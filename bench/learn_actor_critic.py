@@ -12,7 +12,7 @@ Sections, each with its own training budget in wall minutes (evaluation pauses t
   spread  MAPPO on simple_spread: the team's return summed over its 3 agents per episode,
           next to the scripted nearest-landmark team and uniform random.
 
-Each row gives env steps (per-seat transitions the learner observed), training seconds,
+Each row gives env steps (game steps in which the learner moved), training seconds,
 and steps per second, so a curve reads per env step and per wall second alike. The
 machine's cores are shared: wall times are noisy.
 
@@ -42,7 +42,7 @@ from league.train.selfplay import evaluate, train
 # Tuned settings per section (each overrides the learner's defaults; see the dataclasses).
 C4 = {"conv": (32, 32), "hidden": (128,), "entropy_coef": 0.01, "rollout_steps": 32}
 TAG = {"rollout_steps": 25, "epochs": 10, "minibatches": 2, "lr": 7e-4, "critic_lr": 7e-4}
-MADDPG_TAG = {"update_every": 50, "learning_starts": 6400}
+MADDPG_TAG = {"replay_ratio": 1024 / 50, "learning_starts": 6400}  # one batch of 1024 every 50 env steps
 SPREAD = {"rollout_steps": 25, "epochs": 10, "minibatches": 2, "lr": 7e-4, "critic_lr": 7e-4}
 
 
@@ -147,7 +147,7 @@ def simple_spread(args) -> None:
     learner = MAPPO(spec, "spreader", config=config, seed=args.seed)
 
     def chunk(k: int) -> None:
-        train(game, learner, env_steps=args.chunk // 2, batch=64, seed=args.seed * 1000 + k)
+        train(game, learner, env_steps=args.chunk // 6, batch=64, seed=args.seed * 1000 + k)  # 3 seats move per step
 
     def measure() -> list[str]:
         me = Entrant("mappo", learner.frozen_policy())

@@ -37,7 +37,7 @@ import games
 from agents.baselines import MCTSPolicy, RandomPolicy, ScriptedPolicy
 from agents.registry import make_learner
 from league.play.runner import Entrant, play
-from league.train.loop import evaluate, train
+from league.train.selfplay import evaluate, train
 
 
 def table(title: str, header: list[str], rows: list[list]) -> None:

@@ -7,7 +7,7 @@ Sections, all in one process, one after the other:
          copies: copy-steps per second on mpe2 (`simple_tag`) and VMAS (`simple_tag_vmas`),
          and their ratio.
   train  training throughput, in the learner's transitions per second, through
-         league.train.loop.train: QMIX predators against the scripted prey, and MAPPO prey
+         league.train.selfplay.train: QMIX predators against the scripted prey, and MAPPO prey
          against the scripted chasers; mpe2 at 64 copies (the trainer's default batch), VMAS
          at 64 and at 1,024 copies. Each is timed after a warm-up past the learner's first
          update. Target: VMAS >= 10x mpe2.
@@ -136,7 +136,7 @@ def train_section(args) -> None:
             base = rate if base is None else base
             rows.append([label, "mpe2" if name == "simple_tag" else "vmas", batch, done, round(rate),
                          f"{rate / base:.1f}x", f"{share:.0%}"])
-    table("training on simple_tag through league.train.loop.train: learner transitions per second "
+    table("training on simple_tag through league.train.selfplay.train: learner transitions per second "
           "(learner: share of wall time in its observe + update)",
           ["learner", "backend", "copies", "timed", "steps/s", "vs mpe2", "learner"], rows)
 

@@ -20,7 +20,8 @@ from league.play.backends import make_backend
 from league.play.entrants import resolve
 from league.rate.ratings import Rater
 from league.store.database import Store
-from league.tournament.formats import TournamentConfig, play_tournament
+from league.tournament.config import TournamentConfig
+from league.tournament.formats import play_tournament
 
 
 def measure(backend, config: TournamentConfig) -> tuple[float, dict]:

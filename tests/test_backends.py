@@ -17,7 +17,8 @@ from league.play.backends import BackendError, make_backend
 from league.play.entrants import resolve
 from league.rate.ratings import Rater
 from league.store.database import Store
-from league.tournament.formats import TournamentConfig, play_tournament
+from league.tournament.config import TournamentConfig
+from league.tournament.formats import play_tournament
 
 CONFIG = TournamentConfig(game="connect_four", entrants=("random", "mcts:10", "mcts:40"), games=12, seed=5)
 
@@ -143,7 +144,7 @@ def test_training_on_ray_survives_a_killed_rollout_worker(ray_backend, tmp_path:
     from collections import Counter
 
     from league.train.config import TrainConfig
-    from league.train.loop import League
+    from league.train.loop import Trainer
 
     config = TrainConfig.from_mapping({
         "game": "tic_tac_toe", "steps": 500, "batch_games": 16, "round_games": 32, "checkpoint_every": 100000,
@@ -165,12 +166,12 @@ def test_training_on_ray_survives_a_killed_rollout_worker(ray_backend, tmp_path:
     thread = threading.Thread(target=assassin)
     thread.start()
     with Store.open(tmp_path / "run", create=True) as store:
-        league = League(store, games.load("tic_tac_toe"), config, backend=ray_backend)
+        league = Trainer(store, games.load("tic_tac_toe"), config, backend=ray_backend)
         league.run()
         thread.join()
         training = store.matches(origin="training")
         indices = Counter(m.game_index for m in training)
         assert killed, "no rollout worker was found to kill"
-        assert len(training) == league.round * 32 and max(indices.values()) == 1  # nothing lost, nothing twice
+        assert len(training) == league.state.round * 32 and max(indices.values()) == 1  # nothing lost, nothing twice
         assert all(league.steps[n] >= 500 for n in league.learners)
         assert any(p.kind == "snapshot" for p in store.players())

@@ -13,11 +13,11 @@ from league.play.runner import Entrant, play
 def collect(game_name: str, n_games: int, with_state: bool = False):
     game = games.load(game_name)
     me, other = RandomPolicy(game.spec), RandomPolicy(game.spec)
-    builder = TransitionBuilder(game.spec, game.spec.seat_names, me, with_state=with_state)
+    builder = TransitionBuilder(game.spec, game.spec.seat_names, with_state=with_state)
     steps = []
     lineup = (Entrant("me", me),) + tuple(Entrant("other", other) for _ in game.spec.sides[1:])
     records = play(game, lineup, n_games, seed=1, batch=4, with_state=with_state,
-                   on_step=lambda batch: steps.append((batch, builder.add(batch))))
+                   on_step=lambda batch: steps.append((batch, builder.add(batch, "me"))))
     return game, records, steps
 
 

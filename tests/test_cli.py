@@ -29,16 +29,16 @@ def invoke(*args: str) -> tuple[int, str]:
 
 LEADERBOARD = """\
 rank  name     kind      algorithm     mu  sigma  score  games  W  D  L
-   1  mcts:50  baseline  -          35.93   4.91  21.20      8  8  0  0
-   2  mcts:5   baseline  -          24.56   4.28  11.72      8  4  0  4
-   3  random   baseline  -          12.80   4.71  -1.32      8  0  0  8
+   1  mcts:50  baseline  -          36.94   4.47  23.52      8  8  0  0
+   2  mcts:5   baseline  -          25.81   4.20  13.22      8  4  0  4
+   3  random   baseline  -          14.02   4.88  -0.62      8  0  0  8
 """
 
 PAIRINGS = """\
 pairing            games  score  elo [95%]
-random vs mcts:5       4  0/4    -inf [-inf, -inf]
-random vs mcts:50      4  0/4    -inf [-inf, -inf]
-mcts:5 vs mcts:50      4  0/4    -inf [-inf, -inf]
+random vs mcts:5       4  0/4    -inf [-inf, +291]
+random vs mcts:50      4  0/4    -inf [-inf, +291]
+mcts:5 vs mcts:50      4  0/4    -inf [-inf, +291]
 """
 
 

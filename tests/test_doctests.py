@@ -13,9 +13,10 @@ import games
 import league
 
 MODULES = sorted(
-    f"{package.__name__}.{info.name}"
+    info.name
     for package in (games, agents, league)
-    for info in pkgutil.iter_modules(package.__path__)
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}.")
+    if not info.ispkg
 )
 
 

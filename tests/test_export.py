@@ -213,13 +213,19 @@ def test_existing_out_is_refused_unless_force(c4: tuple[Path, Path], tmp_path: P
     out = tmp_path / "taken"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    code, err = invoke("export", "--player", "mappo-001", "--out", str(out), "--run", str(run))
-    assert (code, err) == (1, f"Error: {out} already exists; choose another --out or pass --force to replace it.\n")
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
-    code, _ = invoke("export", "--player", "mappo-001", "--out", str(out), "--force", "--games", "2", "--run", str(run))
-    assert code == 0 and sorted(p.name for p in out.iterdir()) == ["manifest.json", "player_0.onnx", "player_1.onnx"]
-    assert json.loads((out / "manifest.json").read_text())["player"] == "mappo-001"
-    assert [p.name for p in tmp_path.iterdir()] == ["taken"]  # no temporary directories left
+    for force in ((), ("--force",)):  # files an export did not make are never replaced (issue 16)
+        code, err = invoke("export", "--player", "mappo-001", "--out", str(out), *force, "--run", str(run))
+        assert (code, err) == (1, f"Error: {out} holds files that are not a league export; an export never replaces "
+                                  f"them, so choose another --out.\n")
+        assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    earlier = tmp_path / "earlier"
+    assert invoke("export", "--player", "mappo-001", "--out", str(earlier), "--games", "2", "--run", str(run))[0] == 0
+    code, err = invoke("export", "--player", "mappo-001", "--out", str(earlier), "--run", str(run))
+    assert (code, err) == (1, f"Error: {earlier} already exists; choose another --out or pass --force to replace it.\n")
+    code, _ = invoke("export", "--player", "mappo-001", "--out", str(earlier), "--force", "--games", "2", "--run", str(run))
+    assert code == 0 and sorted(p.name for p in earlier.iterdir()) == ["manifest.json", "player_0.onnx", "player_1.onnx"]
+    assert json.loads((earlier / "manifest.json").read_text())["player"] == "mappo-001"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier", "taken"]  # no temporary directories left
 
 
 def test_tampered_weights_are_refused(c4: tuple[Path, Path], tmp_path: Path) -> None:

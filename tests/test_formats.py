@@ -17,7 +17,8 @@ from league.rate.standings import standings
 from league.rate.ratings import Rater
 from league.play.runner import Entrant
 from league.store.database import Store
-from league.tournament.formats import TournamentConfig, TournamentError, check, play_tournament
+from league.tournament.config import TournamentConfig, TournamentError, check
+from league.tournament.formats import play_tournament
 
 
 def play(tmp: Path, game: str, config: TournamentConfig, extra: list[Entrant] = (), **options):
@@ -31,19 +32,19 @@ def play(tmp: Path, game: str, config: TournamentConfig, extra: list[Entrant] = 
 def test_sprt_stops_an_obvious_pairing_early_and_a_close_one_late(tmp_path: Path) -> None:
     from agents.baselines import RandomPolicy
 
-    config = TournamentConfig(game="connect_four", entrants=("mcts:100", "random", "action:3"), games=400,
-                              format="gauntlet", challengers=("mcts:100",), sprt="elo0=0,elo1=10")
+    config = TournamentConfig(game="connect_four", entrants=("mcts:50", "random", "action:3"), games=200,
+                              format="gauntlet", challengers=("mcts:50",), sprt="elo0=0,elo1=20")
     store, result = play(tmp_path, "connect_four", config, batch=32)
     by = {p.b: p for p in result.pairings}
-    assert by["random"].status == "H1" and by["random"].games < 200  # decided within ~100 pairs
+    assert by["random"].status == "H1" and by["random"].games < 100  # decided within ~45 pairs
     assert by["action:3"].status == "H1"
     store.close()
-    # two equally strong players: the test needs far more games (here it hits the cap)
+    # two equally strong players: the test needs far more games (here it runs to the cap)
     twin = Entrant("random-twin", RandomPolicy(games.load("connect_four").spec))
-    close = TournamentConfig(game="connect_four", entrants=("random", "random-twin"), games=400, format="gauntlet",
-                             challengers=("random",), sprt="elo0=0,elo1=10")
+    close = TournamentConfig(game="connect_four", entrants=("random", "random-twin"), games=200, format="gauntlet",
+                             challengers=("random",), sprt="elo0=0,elo1=20")
     store, result = play(tmp_path / "close", "connect_four", close, extra=[twin], batch=64)
-    assert result.pairings[0].games > 2 * by["random"].games
+    assert result.pairings[0].games == 200 and result.pairings[0].status == "done"
     store.close()
 
 
@@ -157,3 +158,58 @@ def test_bad_format_options_are_one_sentence() -> None:
         check(spec, TournamentConfig(game="c", entrants=("a", "b"), games=2, rounds=3))
     code = CliRunner().invoke(cli, ["tournament", "--format", "knockout"])
     assert code.exit_code == 2 and "Invalid value for '--format'" in code.stderr
+
+
+def pairs_in_completion_order(store: Store, challenger: str) -> list[float]:
+    """The challenger's points per pair, in the order the pairs were completed (stored)."""
+    from league.results import score_against
+
+    halves: dict[int, float] = {}
+    out = []
+    for m in store.matches():
+        s = score_against(m.ranks, m.sides.index(challenger), 1 - m.sides.index(challenger))
+        k = m.game_index // 2
+        if k in halves:
+            out.append(halves.pop(k) + s)
+        else:
+            halves[k] = s
+    return out
+
+
+def test_a_decided_pairing_overruns_its_decision_by_a_few_games_only(tmp_path: Path) -> None:
+    from league.play.backends import LocalBackend
+    from league.rate.sprt import Pentanomial
+
+    class Unpaced(LocalBackend):  # a backend that cannot wait: the stream is not paced
+        name = "local-unpaced"
+
+    config = TournamentConfig(game="tic_tac_toe", entrants=("mcts:50", "random"), games=200, format="gauntlet",
+                              challengers=("mcts:50",), sprt="elo0=0,elo1=50")
+    store, result = play(tmp_path, "tic_tac_toe", config, batch=64)
+    pairing = result.pairings[0]
+    pairs = pairs_in_completion_order(store, "mcts:50")
+    needed = 2 * next(k for k in range(1, len(pairs) + 1)
+                      if config.test().status(Pentanomial.from_pairs(pairs[:k])) == "H1")
+    assert pairing.status == "H1" and pairing.games <= 2 * needed and pairing.beyond <= 6
+    assert store.count_matches(result.tournament_id) == pairing.games  # the overrun is stored and counted
+    assert pairing.llr == pytest.approx(config.test().llr(Pentanomial.from_pairs(pairs)))
+    assert pairing.decision_llr >= config.test().upper and pairing.decided_at + pairing.beyond == pairing.games
+    store.close()
+    store, unpaced = play(tmp_path / "unpaced", "tic_tac_toe", config, batch=64, backend=Unpaced())
+    assert unpaced.pairings[0].games > 3 * pairing.games  # a whole batch in flight overruns the decision
+    store.close()
+
+
+def test_pentanomial_counts_and_periodic_reports_on_request(tmp_path: Path) -> None:
+    from league.tournament.summary import ReportEvery, pairing_rows
+
+    reports = []
+    config = TournamentConfig(game="tic_tac_toe", entrants=("random", "mcts:5"), games=10)
+    store, result = play(tmp_path, "tic_tac_toe", config,
+                         progress=ReportEvery(4, lambda done, total, pairings: reports.append((done, total))))
+    assert reports == [(4, 10), (8, 10)]
+    columns, rows = pairing_rows(result.pairings, None, pentanomial=True)
+    assert columns == ["pairing", "games", "score", "elo [95%]", "ptnml(0-2)"]
+    counts = [int(c) for c in rows[0][-1].split()]
+    assert sum(counts) == 5 and sum(c * k / 2 for k, c in enumerate(counts)) == result.pairings[0].points
+    store.close()

@@ -1,4 +1,5 @@
-"""IQL: it learns tic-tac-toe, its targets respect masks, it resumes exactly, it refuses bad input."""
+"""IQL: it learns tic-tac-toe, its targets respect masks, it resumes exactly, it counts its own moves,
+it trains on the device it is given, remote actors explore as it does, it refuses bad input."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from agents.iql import IQL
 from agents.nets import double_q_values
 from agents.registry import load_policy, make_learner
 from league.play.runner import Entrant, play
-from league.train.loop import train
+from league.train.selfplay import train
 
 
 @pytest.fixture(autouse=True)
@@ -41,11 +42,6 @@ def recorded_steps(game, policy, opponent, n_games: int, seed: int) -> list:
     play(game, lineup, n_games, seed=seed, batch=4, with_state=True,
          on_step=lambda b: steps.append(dataclasses.replace(b, result=copy.deepcopy(b.result))))
     return steps
-
-
-def rebind(batch, old, new):
-    """The same step as seen by another learner: its policy object in place of `old`."""
-    return dataclasses.replace(batch, policies=tuple(new if p is old else p for p in batch.policies))
 
 
 def test_iql_learns_tic_tac_toe_against_random() -> None:
@@ -77,7 +73,7 @@ def test_iql_stored_masks_are_the_legal_moves_and_targets_stay_inside_them() -> 
     game = games.load("tic_tac_toe")
     learner = IQL(game.spec, "player", config={"learning_starts": 200, "batch_size": 32}, seed=3)
     train(game, learner, env_steps=2_000, opponents=[Entrant("random", RandomPolicy(game.spec))], batch=8, seed=2)
-    data = learner.buffers[0].data
+    data = {k: v.numpy() for k, v in learner.buffers[0].data.items()}
     size = len(learner.buffers[0])
     live = ~data["terminated"][:size]
     empty = data["next_obs"][:size, 0].reshape(size, 9) > 0.5  # plane 0: empty cells = legal moves
@@ -93,22 +89,22 @@ def test_iql_stored_masks_are_the_legal_moves_and_targets_stay_inside_them() -> 
 
 def test_iql_resumes_exactly_mid_episode() -> None:
     game = games.load("tic_tac_toe")
-    config = {"learning_starts": 100, "batch_size": 32, "train_every": 2, "target_update": 10}
+    config = {"learning_starts": 100, "batch_size": 32, "replay_ratio": 16.0, "target_update": 10}
     a = IQL(game.spec, "player", config=config, seed=5)
     train(game, a, env_steps=600, opponents=[Entrant("random", RandomPolicy(game.spec))], batch=8, seed=4)
     steps = recorded_steps(game, a.policy(), RandomPolicy(game.spec), n_games=24, seed=6)
     half = len(steps) // 2 + 1  # mid-episode: some moves are still open
     for batch in steps[:half]:
-        a.observe(batch)
+        a.observe(batch, "me")
         a.update()
-    assert any(open_.any() for open_ in a.builder._open.values())
+    assert any(open_.any() for open_ in a.builder.open.values())
     blob, manifest = pack(*a.state_dict())
     b = IQL(game.spec, "player", config=config, seed=123)
     b.load_state_dict(*unpack(blob, manifest))
-    for batch in steps[half:]:
-        a.observe(batch)
+    for batch in steps[half:]:  # the same entrant's steps, read by name
+        a.observe(batch, "me")
         a.update()
-        b.observe(rebind(batch, a.policy(), b.policy()))
+        b.observe(batch, "me")
         b.update()
     assert a.updates == b.updates and a.env_steps == b.env_steps and a.updates > 0
     for name, value in a.state_dict()[0].items():
@@ -137,8 +133,8 @@ def test_nan_loss_stops_with_a_clear_error_and_leaves_the_learner_unchanged() ->
     learner.buffers[0].data["reward"][:] = np.nan
     before, meta_before = learner.state_dict()
     updates = learner.updates
-    with pytest.raises(LearnerError, match=r"iql.*update \d+"):
-        learner._train_step()
+    with pytest.raises(LearnerError, match=r"iql \(player\) stopped: the loss became nan at update \d+"):
+        learner.train_step()
     after, meta_after = learner.state_dict()
     assert learner.updates == updates
     assert all(np.array_equal(before[k], after[k], equal_nan=True) for k in before)
@@ -151,12 +147,18 @@ def test_bad_configuration_is_one_clear_sentence() -> None:
         IQL(spec, "player", config={"learning_rate": 1e-3})
     with pytest.raises(LearnerError, match=r"the closest valid setting is 'epsilon_end'"):
         IQL(spec, "player", config={"epsilon_final": 0.1})
-    with pytest.raises(LearnerError, match="lr must be positive"):
+    with pytest.raises(LearnerError, match=r"^iql setting 'lr' must be positive, got -1\.0\.$"):
         IQL(spec, "player", config={"lr": -1.0})
-    with pytest.raises(LearnerError, match=r"iql setting 'batch_size' must be like 128, got '64'\."):
+    with pytest.raises(LearnerError, match=r"^iql setting 'batch_size' must be an integer, got '64'\.$"):
         IQL(spec, "player", config={"batch_size": "64"})
-    with pytest.raises(LearnerError, match="gamma must be in"):
+    with pytest.raises(LearnerError, match=r"^iql setting 'gamma' must be in \[0, 1\], got 1\.5\.$"):
         IQL(spec, "player", config={"gamma": 1.5})
+    with pytest.raises(LearnerError, match=r"^iql setting 'hidden' must list one or more positive numbers, got \(\)\.$"):
+        IQL(spec, "player", config={"hidden": []})
+    with pytest.raises(LearnerError, match=r"^iql setting 'double_q' must be true or false, got 1\.$"):
+        IQL(spec, "player", config={"double_q": 1})
+    with pytest.raises(LearnerError, match=r"^iql: tic_tac_toe has no role 'hunter'; roles: player\.$"):
+        make_learner("iql", spec, "hunter")
     tag = games.load("simple_tag(continuous=True)").spec
     with pytest.raises(LearnerError, match=r"iql cannot learn role 'predator'.*needs discrete actions"):
         IQL(tag, "predator")
@@ -166,3 +168,53 @@ def test_bad_configuration_is_one_clear_sentence() -> None:
     assert learner.seats == ("adversary_0", "adversary_1", "adversary_2")
     with pytest.raises(LearnerError, match="checkpoint is for game"):
         IQL(spec, "player").load_state_dict(*learner.state_dict())
+    wide = IQL(spec, "player", config={"hidden": (32,)})
+    with pytest.raises(LearnerError, match=r"the checkpoint's networks have hidden=\(64, 64\), this iql learner's \(32,\)"):
+        wide.load_state_dict(*IQL(spec, "player").state_dict())
+
+
+@pytest.mark.parametrize("algorithm", ["iql", "mappo"])
+def test_env_steps_count_the_game_steps_in_which_the_learner_moved(algorithm: str) -> None:
+    """One side of tic-tac-toe against random: env_steps is the number of the learner's own moves,
+    whatever the algorithm (not copies, not per-seat transitions, not the opponent's moves)."""
+    game = games.load("tic_tac_toe")
+    learner = make_learner(algorithm, game.spec, "player", config={"hidden": (16,)}, seed=0)
+    log = train(game, learner, env_steps=300, opponents=[Entrant("random", RandomPolicy(game.spec))], batch=8,
+                seed=5, keep_records=True)
+    my_moves = sum((r.length + 1) // 2 if r.sides[0] == "learner" else r.length // 2 for r in log.records)
+    assert learner.env_steps == log.env_steps == my_moves >= 300
+    assert {r.sides.index("learner") for r in log.records} == {0, 1}  # it played both sides
+
+
+def test_devices_cpu_and_auto_train_and_cuda_without_cuda_is_one_sentence() -> None:
+    game = games.load("tic_tac_toe")
+    for device in ("cpu", "auto", torch.device("cpu")):
+        learner = make_learner("iql", game.spec, "player", config={"learning_starts": 50, "batch_size": 16}, device=device)
+        train(game, learner, env_steps=100, opponents=[Entrant("random", RandomPolicy(game.spec))], batch=4)
+        assert learner.updates > 0
+        assert learner.device == (torch.device("cuda") if torch.cuda.is_available() and device == "auto" else torch.device("cpu"))
+        assert all(p.device.type == "cpu" for p in learner.frozen_policy().net.parameters())  # actors get CPU weights
+    if not torch.cuda.is_available():
+        with pytest.raises(LearnerError, match=r"^device 'cuda' was asked for, but this torch \(.*\) sees no CUDA GPU; "
+                                               r"use --device cpu or auto\.$"):
+            make_learner("mappo", game.spec, "player", device="cuda")
+    with pytest.raises(LearnerError, match=r"^unknown device 'gpu'"):
+        make_learner("iql", game.spec, "player", device="gpu")
+
+
+def test_a_remote_actor_rebuilt_from_the_policy_state_explores_like_the_learner() -> None:
+    game = games.load("tic_tac_toe")
+    learner = IQL(game.spec, "player", config={"learning_starts": 100, "batch_size": 32, "epsilon_steps": 1000}, seed=1)
+    train(game, learner, env_steps=500, opponents=[Entrant("random", RandomPolicy(game.spec))], batch=8)
+    assert 0.05 < learner.exploration()["epsilon"] < 1.0
+    blob, manifest = pack(*learner.policy_state())
+    actor = load_policy(game.spec, *unpack(blob, manifest), exploration=learner.exploration())
+    frozen = load_policy(game.spec, *unpack(blob, manifest))
+    env = game.make(64, seed=3)
+    obs, mask, keys = env.obs["player_0"], env.mask["player_0"], np.arange(64)
+    live = learner.policy().act(obs, mask, seat="player_0", keys=keys, explore=True)
+    assert np.array_equal(actor.act(obs, mask, seat="player_0", keys=keys, explore=True), live)
+    greedy = frozen.act(obs, mask, seat="player_0", keys=keys, explore=True)  # a snapshot never explores
+    assert not np.array_equal(greedy, live) and len(set(greedy.tolist())) == 1
+    with pytest.raises(LearnerError, match=r"iql policies explore by 'epsilon' only, not by \['noise'\]"):
+        load_policy(game.spec, *unpack(blob, manifest), exploration={"noise": 0.1})

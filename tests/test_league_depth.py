@@ -13,16 +13,16 @@ from league.train.config import TrainConfig, load_config
 from league.rate.standings import standings
 from league.app.setup import as_mapping
 from league.store.database import Store
-from league.train.loop import League
+from league.train.loop import Trainer
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "runs" / "examples").glob("*.toml"))
 
 
-def train(tmp: Path, values: dict) -> tuple[League, Store, list]:
+def train(tmp: Path, values: dict) -> tuple[Trainer, Store, list]:
     config = TrainConfig.from_mapping({"checkpoint_every": 10**9, "batch_games": 16, "round_games": 32, **values})
     store = Store.open(tmp, create=True)
     events = []
-    league = League(store, games.load(config.game), config, on_event=events.append)
+    league = Trainer(store, games.load(config.game), config, on_event=events.append)
     league.run()
     return league, store, events
 
@@ -41,7 +41,7 @@ def test_example_configs_train_a_tiny_league(path: Path, tmp_path: Path) -> None
     values["evaluation"] = {**values["evaluation"], "every": 10**9}
     config = TrainConfig.from_mapping(values)
     with Store.open(tmp_path, create=True) as store:
-        league = League(store, games.load(config.game), config)
+        league = Trainer(store, games.load(config.game), config)
         league.run()
         assert all(steps >= 400 for steps in league.steps.values())
         assert store.matches(origin="training"), path.stem
@@ -121,14 +121,14 @@ def test_kuhn_exploitability_and_nash_matchmaking(tmp_path: Path) -> None:
     snapshot_rows = [s for s in standings(store) if s.kind == "snapshot"]
     assert snapshot_rows and all(s.exploitability is not None for s in snapshot_rows)
     # once the pool exists, the learner only meets the pool's Nash mixture, never itself
-    later = [m for m in store.matches(origin="training") if m.game_index >= league.games - 128]  # the last round
+    later = [m for m in store.matches(origin="training") if m.game_index >= league.state.games - 128]  # the last round
     assert later and all(m.sides.count("mappo") == 1 for m in later)
     # the meta-game between snapshots is exact on poker: antisymmetric expected returns
     snaps = [s.name for s in snapshot_rows]
     if len(snaps) >= 2:
         a, b = snaps[:2]
-        ab, ba = league.meta[f"{a}|{b}"], league.meta[f"{b}|{a}"]
-        assert ab[1] >= 1e6 and abs(ab[0] / ab[1] + ba[0] / ba[1]) < 1e-9
+        payoffs = league.metagame.payoffs
+        assert (a, b) in payoffs.exact and payoffs.mean_return(a, b) == -payoffs.mean_return(b, a)
     store.close()
 
 

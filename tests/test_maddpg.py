@@ -18,7 +18,7 @@ from agents.registry import load_policy, make_learner
 from league.play.runner import Entrant, play
 from league.train.selfplay import train
 
-FAST = {"learning_starts": 2000, "update_every": 50, "batch_size": 256}
+FAST = {"learning_starts": 2000, "replay_ratio": 256 / 50, "batch_size": 256}
 
 
 @pytest.fixture(autouse=True)
@@ -52,14 +52,15 @@ def test_side_transitions_are_joined_per_step_with_each_seat_reward() -> None:
     train(game, learner, env_steps=2 * 4 * 25, opponents=[Entrant("random", RandomPolicy(game.spec))], batch=4, seed=0,
           on_step=steps.append)
     replay = learner.replays[0]
-    me = learner.policy()
-    assert len(replay) == sum(int(b.rows_of(me, "agent_0").sum()) for b in steps)  # one joint row per copy and step
-    assert learner.env_steps == 2 * len(replay)
-    rewards = replay.data["reward_0"][:4], replay.data["reward_1"][:4]
+    assert len(replay) == sum(int(b.rows_of("learner", "agent_0").sum()) for b in steps)  # one joint row per copy and step
+    assert learner.env_steps == len(replay) >= 2 * 4 * 25  # env steps: copy-steps in which the side moved
+    assert learner.env_steps % (4 * 25) == 0  # whole 25-step episodes in 4 copies
+    data = {k: v.numpy() for k, v in replay.data.items()}
+    rewards = data["reward_0"][:4], data["reward_1"][:4]
     assert np.allclose(rewards[0], steps[0].result.reward["agent_0"])
     assert np.allclose(rewards[1], steps[0].result.reward["agent_1"])
-    assert np.allclose(replay.data["action_1"][:4], steps[0].actions["agent_1"])
-    assert replay.data["truncated"].sum() == len(replay) // 25 and not replay.data["terminated"].any()
+    assert np.allclose(data["action_1"][:4], steps[0].actions["agent_1"])
+    assert data["truncated"].sum() == len(replay) // 25 and not data["terminated"].any()
 
 
 def test_actions_respect_their_spaces() -> None:
@@ -104,7 +105,7 @@ def _round_trip(learner, fresh):
 
 def test_resume_is_exact_between_and_within_training_runs() -> None:
     game = games.load("simple_adversary")
-    config = {"learning_starts": 300, "update_every": 20, "batch_size": 64, "hidden": (32, 32)}
+    config = {"learning_starts": 300, "replay_ratio": 64 / 20, "batch_size": 64, "hidden": (32, 32)}
     random = Entrant("random", RandomPolicy(game.spec))
     a = MADDPG(game.spec, "good", config=config, seed=4)
     train(game, a, env_steps=1200, opponents=[random], batch=8, seed=1)
@@ -118,21 +119,20 @@ def test_resume_is_exact_between_and_within_training_runs() -> None:
     # mid-episode: save with moves open, then feed both the same recorded runner steps
     recorder = _round_trip(a, MADDPG(game.spec, "good", config=config, seed=0))
     steps: list[StepBatch] = []
-    train(game, recorder, env_steps=800, opponents=[random], batch=8, seed=3, on_step=steps.append)
+    train(game, recorder, env_steps=800, opponents=[random], batch=8, seed=3, on_step=steps.append, name="recorder")
     x = _round_trip(a, MADDPG(game.spec, "good", config=config, seed=1))
-    _feed(x, steps[:13], recorder.policy())
+    _feed(x, steps[:13], "recorder")
     y = _round_trip(x, MADDPG(game.spec, "good", config=config, seed=2))
-    _feed(x, steps[13:], recorder.policy())
-    _feed(y, steps[13:], recorder.policy())
+    _feed(x, steps[13:], "recorder")
+    _feed(y, steps[13:], "recorder")
     px, py, pr = _params(x), _params(y), _params(recorder)
     assert x.updates > a.updates
     assert all(torch.equal(px[k], py[k]) and torch.equal(px[k], pr[k]) for k in px)
 
 
-def _feed(learner, batches, recorded_policy) -> None:
-    me = learner.policy()
+def _feed(learner, batches, player: str) -> None:
     for batch in batches:
-        learner.observe(dataclasses.replace(batch, policies=tuple(me if p is recorded_policy else p for p in batch.policies)))
+        learner.observe(batch, player)
         learner.update()
 
 
@@ -159,6 +159,10 @@ def test_bad_configuration_is_refused_in_one_sentence() -> None:
         MADDPG(discrete, "good", config={"tua": 0.1})
     with pytest.raises(LearnerError, match="maddpg: critic_input='state' needs the game's global state"):
         MADDPG(dataclasses.replace(discrete, state_shape=(0,)), "good", config={"critic_input": "state"})
+    with pytest.raises(LearnerError, match=r"^maddpg setting 'critic_input' must be one of 'obs', 'state', got 'obs\+state'\.$"):
+        MADDPG(discrete, "good", config={"critic_input": "obs+state"})
+    with pytest.raises(LearnerError, match=r"^maddpg setting 'tau' must be in \[0, 1\], got 2\.0\.$"):
+        MADDPG(discrete, "good", config={"tau": 2})
     with pytest.raises(LearnerError, match="maddpg cannot learn role 'player' of connect_four: .*turn-based"):
         make_learner("maddpg", games.load("connect_four").spec, "player")
     assert MADDPG(discrete, "good", config={"critic_input": "state"}).needs_state
@@ -166,11 +170,12 @@ def test_bad_configuration_is_refused_in_one_sentence() -> None:
 
 def test_nan_loss_raises_and_keeps_the_last_good_weights() -> None:
     game = games.load("simple_adversary")
-    learner = MADDPG(game.spec, "good", config={"learning_starts": 100, "update_every": 10_000, "batch_size": 32}, seed=0)
+    learner = MADDPG(game.spec, "good", config={"learning_starts": 100, "replay_ratio": 0.01, "batch_size": 32}, seed=0)
     train(game, learner, env_steps=400, opponents=[Entrant("random", RandomPolicy(game.spec))], batch=4, seed=0)
+    assert learner.updates == 1  # the first step at learning_starts, none due since
     before = _params(learner)
     learner.replays[0].data["reward_1"][:] = np.nan
-    learner.since_update = learner.config.update_every
+    learner.config.replay_ratio = 10.0  # now steps are due
     message = r"maddpg \(critic of seat 'agent_1', env step \d+\) stopped: the loss became nan at update \d+"
     with pytest.raises(LearnerError, match=message):
         learner.update()

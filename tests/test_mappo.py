@@ -50,7 +50,7 @@ def test_masked_logits_give_illegal_actions_zero_probability() -> None:
     mask[:, [1, 3]] = True
     mask[::2, 6] = True
     obs = np.random.default_rng(0).random((64, 3, 6, 7)).astype(np.float32)
-    probs = policy.probabilities(obs, mask, "player_1")
+    probs = policy.probabilities(obs, mask, seat="player_1")
     assert (probs[~mask] == 0).all() and np.allclose(probs.sum(1), 1.0)
     for explore in (True, False):
         actions = policy.act(obs, mask, seat="player_0", keys=np.arange(64), explore=explore)
@@ -118,25 +118,24 @@ def test_resume_is_exact_between_and_within_training_runs() -> None:
     recorder = _round_trip(a, MAPPO(game.spec, "player", config=config, seed=0))
     steps: list[StepBatch] = []
     random = Entrant("random", RandomPolicy(game.spec))
-    train(game, recorder, env_steps=800, opponents=[random], self_play=True, batch=16, seed=3, on_step=steps.append)
-    feed = lambda learner, batches: _feed(learner, batches, recorder.policy())  # noqa: E731
+    train(game, recorder, env_steps=800, opponents=[random], self_play=True, batch=16, seed=3, on_step=steps.append,
+          name="recorder")
     x = _round_trip(a, MAPPO(game.spec, "player", config=config, seed=1))
-    feed(x, steps[:17])
+    _feed(x, steps[:17], "recorder")
     y = _round_trip(x, MAPPO(game.spec, "player", config=config, seed=2))
-    assert any(open_.any() for open_ in y.builder._open.values())  # moves are open at the save
-    feed(x, steps[17:])
-    feed(y, steps[17:])
+    assert any(open_.any() for open_ in y.builder.open.values())  # moves are open at the save
+    _feed(x, steps[17:], "recorder")
+    _feed(y, steps[17:], "recorder")
     px, py = _params(x), _params(y)
     assert x.updates > a.updates and all(torch.equal(px[k], py[k]) for k in px)
     pr = _params(recorder)  # and the recorder, which learnt while playing, agrees with both
     assert all(torch.equal(px[k], pr[k]) for k in px)
 
 
-def _feed(learner, batches, recorded_policy) -> None:
-    """Replay recorded runner steps into `learner`, as if its policy had played them."""
-    me = learner.policy()
+def _feed(learner, batches, player: str) -> None:
+    """Replay recorded runner steps into `learner`, as the moves of the entrant `player`."""
     for batch in batches:
-        learner.observe(dataclasses.replace(batch, policies=tuple(me if p is recorded_policy else p for p in batch.policies)))
+        learner.observe(batch, player)
         learner.update()
 
 
@@ -148,7 +147,8 @@ def test_policy_snapshot_round_trips_through_the_registry() -> None:
     policy = load_policy(spec, *unpack(blob, manifest))
     obs = np.random.default_rng(1).random((8, 3, 6, 7)).astype(np.float32)
     mask = np.ones((8, 7), bool)
-    assert np.array_equal(policy.probabilities(obs, mask, "player_0"), learner.policy().probabilities(obs, mask, "player_0"))
+    assert np.array_equal(policy.probabilities(obs, mask, seat="player_0"),
+                          learner.policy().probabilities(obs, mask, seat="player_0"))
     assert policy.greedy  # connect four has perfect information: greedy when not exploring
     assert not MAPPO(games.load("kuhn_poker").spec, "player").policy().greedy  # poker: sample
 
@@ -157,14 +157,40 @@ def test_bad_configuration_is_refused_in_one_sentence() -> None:
     spec = games.load("connect_four").spec
     with pytest.raises(LearnerError, match="mappo has no setting 'entropy'; the closest valid setting is 'entropy_coef'"):
         MAPPO(spec, "player", config={"entropy": 0.1})
-    with pytest.raises(LearnerError, match="mappo: epochs must be positive"):
+    with pytest.raises(LearnerError, match=r"^mappo setting 'epochs' must be positive, got 0\.$"):
         MAPPO(spec, "player", config={"epochs": 0})
+    with pytest.raises(LearnerError, match=r"^mappo setting 'greedy' must be true or false or none, got 'yes'\.$"):
+        MAPPO(spec, "player", config={"greedy": "yes"})
+    with pytest.raises(LearnerError, match=r"^mappo setting 'conv' must be a list of integers, got \[3\.5\]\.$"):
+        MAPPO(spec, "player", config={"conv": [3.5]})
     with pytest.raises(LearnerError, match="mappo cannot learn .* continuous"):
         make_learner("mappo", games.load("simple_adversary(continuous=True)").spec, "good")
     stateless = dataclasses.replace(spec, state_shape=(0,))
     with pytest.raises(LearnerError, match="mappo cannot learn .*global state"):
         MAPPO(stateless, "player")
-    assert MAPPOConfig.__doc__ and all(f.name for f in dataclasses.fields(MAPPOConfig))
+    with pytest.raises(LearnerError, match=r"mappo policies explore by nothing but their own distribution"):
+        MAPPO.policy_from_state(spec, *MAPPO(spec, "player").policy_state(), exploration={"epsilon": 0.1})
+    small = MAPPO(spec, "player", config={"hidden": (8,)})
+    with pytest.raises(LearnerError, match=r"the checkpoint's networks have hidden=\(64, 64\), this mappo learner's \(8,\)"):
+        small.load_state_dict(*MAPPO(spec, "player").state_dict())
+
+
+def test_every_setting_is_documented_and_range_checked() -> None:
+    """Each field carries a docstring naming its source, and every numeric setting has a limit."""
+    import ast
+    import inspect
+
+    import agents.mappo
+
+    tree = ast.parse(inspect.getsource(agents.mappo))
+    body = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "MAPPOConfig").body
+    documented = {stmt.target.id for stmt, after in zip(body, body[1:]) if isinstance(stmt, ast.AnnAssign)
+                  and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and len(after.value.value) > 20}
+    fields = {f.name for f in dataclasses.fields(MAPPOConfig)}
+    assert documented == fields, fields - documented
+    numeric = {f.name for f in dataclasses.fields(MAPPOConfig) if f.type in ("int", "float")}
+    unchecked = numeric - set(MAPPOConfig.limits) - {"max_grad_norm", "actor_gain"}  # <= 0 means "off" / any gain
+    assert not unchecked, unchecked
 
 
 def test_nan_loss_raises_and_keeps_the_last_good_weights() -> None:
@@ -179,3 +205,34 @@ def test_nan_loss_raises_and_keeps_the_last_good_weights() -> None:
         learner.update()
     after = _params(learner)
     assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_behaviour_log_probs_recorded_by_remote_actors_are_what_the_ratio_uses() -> None:
+    """Steps played by an actor with older weights carry the log-probabilities of those weights;
+    the learner, whose weights have moved on since, stores those and not its own."""
+    from league.play.backends import EntrantSpec, LearnerSpec, TaskSpec, rollout_chunk
+
+    game = games.load("tic_tac_toe")
+    learner = MAPPO(game.spec, "player", config={"hidden": (16,), "rollout_steps": 10_000, "actor_gain": 1.0}, seed=0)
+    played_with = learner.frozen_policy()
+    blob, manifest = pack(*learner.policy_state())
+    tasks = [TaskSpec(k, 100 + k // 2, ("me", "random") if k % 2 == 0 else ("random", "me")) for k in range(8)]
+    _, steps = rollout_chunk(game.ref, [LearnerSpec("me", blob, manifest, learner.exploration())],
+                             [EntrantSpec("random")], tasks, 4, True)
+    for step in steps:
+        for seat in game.spec.seat_names:
+            mine = step.rows_of("me", seat)
+            assert np.isfinite(step.log_prob[seat][mine]).all() and np.isnan(step.log_prob[seat][~mine]).all()
+    with torch.no_grad():  # the learner moves on before the steps reach it (a pipelined league)
+        learner.actor.head[-1].bias.add_(torch.arange(9.0))
+    for step in steps:
+        learner.observe(step, "me")
+    data = learner.storage.data()
+    obs, mask, action = data["obs"].reshape(-1, 3, 3, 3), data["mask"], data["action"]
+    seat = [game.spec.seat_names[k] for k in data["seat"]]
+    behaviour = np.array([played_with.log_prob(obs[i:i + 1], mask[i:i + 1], action[i:i + 1], seat=seat[i])[0]
+                          for i in range(len(action))])
+    current = np.array([learner.policy().log_prob(obs[i:i + 1], mask[i:i + 1], action[i:i + 1], seat=seat[i])[0]
+                        for i in range(len(action))])
+    assert len(action) > 20 and np.allclose(data["logp"], behaviour, atol=1e-6)
+    assert not np.allclose(data["logp"], current, atol=1e-3)

@@ -61,7 +61,7 @@ def test_tic_tac_toe_against_random_with_bad_input(tmp_path: Path) -> None:
     with Store.open(run) as store:
         (match,) = store.matches()
         assert (match.origin, match.game, match.sides, match.returns, match.ranks, match.length) == (
-            "evaluation", "tic_tac_toe", ("human", "random"), (1.0, -1.0), (0, 1), 7)
+            "human", "tic_tac_toe", ("human", "random"), (1.0, -1.0), (0, 1), 7)
         assert store.player("human").kind == "baseline" and store.player("human").meta == {"human": True}
         assert store.ratings() == {}  # a person's games are stored, not rated
         assert store.run_info()["game"] == "tic_tac_toe"

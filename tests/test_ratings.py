@@ -1,4 +1,4 @@
-"""TrueSkill updates, anchors, win probabilities and the payoff matrix."""
+"""TrueSkill updates, anchors and win probabilities."""
 
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from league.rate.ratings import (
-    PayoffMatrix,
     Rater,
     Rating,
     RatingConfig,
     RatingError,
-    payoff_matrix,
 )
 
 NAMES = ["a", "b", "c", "d", "e", "f"]
@@ -188,37 +186,6 @@ def test_bad_games_are_refused() -> None:
 def test_conservative_and_expose() -> None:
     assert Rating(30.0, 2.0).conservative == 24.0
     assert Rater().expose(Rating(30.0, 2.0)) == 24.0
-
-
-def test_payoff_matrix_counts_a_hand_made_league() -> None:
-    results = [
-        (("a", "b"), (0, 1)),  # a beats b
-        (("b", "a"), (1, 0)),  # a beats b, sides swapped
-        (("a", "b"), (0, 0)),  # a draw
-        (("c", "a+b"), (0, 1)),  # c beats the pick-up team a+b
-        (("a", "b", "c"), (0, 1, 1)),  # free-for-all: a beats b and c, b draws c
-        (("a", "a"), (0, 1)),  # self-play tells nothing
-    ]
-    m = payoff_matrix(results)
-    assert isinstance(m, PayoffMatrix)
-    assert m.names == ("a", "a+b", "b", "c")
-    a, ab, b, c = range(4)
-    assert m.wins[a, b] == 3 and m.draws[a, b] == 1 and m.losses[a, b] == 0 and m.games[a, b] == 4
-    assert m.losses[b, a] == 3 and m.draws[b, a] == 1 and m.games[b, a] == 4
-    assert m.wins[c, ab] == 1 and m.losses[ab, c] == 1
-    assert m.wins[a, c] == 1 and m.draws[b, c] == 1 and m.draws[c, b] == 1
-    assert m.games[a, a] == 0 and m.games[a, ab] == 0
-    assert (m.wins == m.losses.T).all() and (m.draws == m.draws.T).all() and (m.games == m.games.T).all()
-    score = m.score
-    assert score[a, b] == pytest.approx(3.5 / 4) and score[b, c] == 0.5
-    assert np.isnan(score[a, a]) and np.isnan(score[a, ab])
-
-
-def test_payoff_matrix_with_chosen_names() -> None:
-    m = payoff_matrix([(("a", "b"), (0, 1)), (("a", "z"), (0, 1))], names=["b", "a"])
-    assert m.names == ("b", "a") and m.wins.tolist() == [[0, 0], [1, 0]]
-    with pytest.raises(RatingError, match="one rank per side"):
-        payoff_matrix([(("a", "b"), (0,))])
 
 
 def test_config_from_mapping() -> None:

@@ -71,3 +71,31 @@ def test_elo_conversions_and_interval() -> None:
     wide = elo_interval(Pentanomial(ll=1, ld=2, dd_wl=4, wd=3, ww=2))
     assert wide[2] - wide[1] > high - low  # fewer pairs, wider interval
     assert Pentanomial.from_pairs([0, 0.5, 1, 1.5, 2, 2]).counts == (1, 1, 1, 1, 2)
+
+
+@pytest.mark.parametrize("counts, bounds, model, expected", [
+    ((3, 5, 20, 7, 4), (0, 10), "normalized", 0.128168),
+    ((0, 1, 30, 2, 0), (0, 5), "normalized", 0.060717),
+    ((10, 40, 200, 60, 20), (0, 10), "logistic", 2.653773),
+    ((0, 0, 2, 0, 37), (0, 20), "logistic", 2.180485),
+    ((1, 0, 0, 0, 50), (-5, 5), "normalized", 1.994433),
+])
+def test_the_newton_solver_gives_the_bisection_llrs(counts, bounds, model, expected) -> None:
+    # values of the earlier 200-step bisection solver, which this one replaces ~9x faster
+    assert SPRT(*bounds, model=model).llr(Pentanomial(*counts)) == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("counts", [(), (0, 0, 0, 0, 15), (0, 3, 10, 3, 0), (2, 4, 10, 6, 9), (14, 0, 0, 0, 0)])
+def test_pairs_to_decide_is_the_fewest_extreme_pairs_that_end_the_test(counts) -> None:
+    test = SPRT(0, 50)
+    now = Pentanomial(*counts)
+
+    def ends(k: int) -> bool:
+        won, lost = Pentanomial(*now.counts[:4], now.ww + k), Pentanomial(now.ll + k, *now.counts[1:])
+        return test.status(won) == "H1" or test.status(lost) == "H0"
+
+    brute = next(k for k in range(200) if ends(k))
+    assert test.pairs_to_decide(now, 200) == brute
+    assert test.pairs_to_decide(now, 3) == min(brute, 3)  # never more than the limit asked about
+    assert SPRT(0, 5).pairs_to_decide(Pentanomial(ld=20, dd_wl=40, wd=20), 50) == 50
+    assert test.verdict(3.0) == "H1" and test.verdict(-3.0) == "H0" and test.verdict(0.0) == "running"

@@ -117,7 +117,7 @@ def test_wal_and_foreign_keys_are_on(store: Store) -> None:
     with sqlite3.connect(store.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         meta = dict(conn.execute("SELECT key, value FROM league_meta"))
-    assert meta == {"application": "league", "schema_version": "1"}
+    assert meta == {"application": "league", "schema_version": "2"}
 
 
 def test_add_player_rules(store: Store) -> None:
@@ -153,7 +153,7 @@ def test_record_match_rolls_back_on_a_crash_midway(store: Store, monkeypatch: py
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Store, "_put_rating", crash)
+    monkeypatch.setattr(Store, "_put_ratings", crash)
     with pytest.raises(KeyboardInterrupt):
         store.record_match(new_match(), {"a": (30.0, 5.0)})
     monkeypatch.undo()
@@ -248,9 +248,9 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     Store.open(tmp_path, create=True).close()
     conn = sqlite3.connect(tmp_path / DB_NAME)
     with conn:
-        conn.execute("UPDATE league_meta SET value = '2' WHERE key = 'schema_version'")
+        conn.execute("UPDATE league_meta SET value = '99' WHERE key = 'schema_version'")
     conn.close()
-    _assert_refused(tmp_path / DB_NAME, r"written by a newer version of league \(schema 2\); upgrade league")
+    _assert_refused(tmp_path / DB_NAME, r"written by a newer version of league \(schema 99\); upgrade league")
 
 
 def test_missing_run_is_not_created(tmp_path: Path) -> None:
@@ -305,3 +305,58 @@ def test_sanitize_name() -> None:
     assert sanitize_name(".hidden") == "_hidden"
     with pytest.raises(StoreError):
         sanitize_name("")
+
+
+V1_SCHEMA = """
+CREATE TABLE league_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT NOT NULL, game TEXT NOT NULL, config TEXT NOT NULL,
+    created TEXT NOT NULL);
+CREATE TABLE players (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('learner', 'snapshot', 'baseline', 'team')),
+    algorithm TEXT, role TEXT, parent TEXT REFERENCES players(name), step INTEGER,
+    weights_path TEXT, weights_sha256 TEXT, meta TEXT NOT NULL DEFAULT '{}', created TEXT NOT NULL);
+CREATE TABLE tournaments (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, format TEXT NOT NULL,
+    config TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('running', 'finished')),
+    created TEXT NOT NULL, finished TEXT);
+CREATE TABLE matches (id INTEGER PRIMARY KEY,
+    origin TEXT NOT NULL CHECK (origin IN ('tournament', 'training', 'evaluation')),
+    tournament_id INTEGER REFERENCES tournaments(id), game TEXT NOT NULL, game_index INTEGER,
+    seed INTEGER NOT NULL, sides TEXT NOT NULL, returns TEXT NOT NULL, ranks TEXT NOT NULL,
+    length INTEGER NOT NULL, truncated INTEGER NOT NULL CHECK (truncated IN (0, 1)), forfeit TEXT,
+    created TEXT NOT NULL, UNIQUE (tournament_id, game_index));
+CREATE INDEX matches_origin ON matches(origin);
+CREATE TABLE ratings (player TEXT NOT NULL REFERENCES players(name), system TEXT NOT NULL,
+    mu REAL NOT NULL, sigma REAL NOT NULL, games INTEGER NOT NULL, updated TEXT NOT NULL,
+    PRIMARY KEY (player, system));
+CREATE TABLE rating_history (id INTEGER PRIMARY KEY, player TEXT NOT NULL REFERENCES players(name),
+    system TEXT NOT NULL, mu REAL NOT NULL, sigma REAL NOT NULL, match_id INTEGER REFERENCES matches(id),
+    created TEXT NOT NULL);
+CREATE TABLE metrics (id INTEGER PRIMARY KEY, player TEXT NOT NULL REFERENCES players(name),
+    step INTEGER NOT NULL, key TEXT NOT NULL, value REAL, created TEXT NOT NULL);
+INSERT INTO league_meta VALUES ('application', 'league'), ('schema_version', '1');
+INSERT INTO players (name, kind, created) VALUES ('a', 'learner', 'then'), ('b', 'baseline', 'then');
+INSERT INTO matches (origin, game, seed, sides, returns, ranks, length, truncated, created) VALUES
+    ('training', 'g', 1, '["a", "b"]', '[1.0, -1.0]', '[0, 1]', 5, 0, 'then'),
+    ('evaluation', 'g', 2, '["b", "a"]', '[0.0, 0.0]', '[0, 0]', 5, 0, 'then');
+INSERT INTO ratings VALUES ('a', 'trueskill', 27.0, 7.0, 2, 'then');
+INSERT INTO rating_history (player, system, mu, sigma, match_id, created) VALUES ('a', 'trueskill', 27.0, 7.0, 1, 'then');
+"""
+
+
+def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    conn.executescript(V1_SCHEMA)
+    conn.close()
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "trainer.json").write_text('{"round": 4, "store": {"match": 1, "metric": 0}}')
+    with Store.open(tmp_path) as store:
+        assert store.results() == {"a": (1, 1, 0, 0), "b": (0, 1, 1, 0)}
+        assert store.pair_results()[("a", "b")] == (1, 1, 0, 1.0)
+        assert [m.id for m in store.matches(player="a", limit=1)] == [2]
+        assert store.last_checkpoint() == {"round": 4, "store": {"match": 1, "metric": 0}}
+        store.record_match(new_match(origin="human", sides=("b", "a")))  # the new origin is accepted
+        assert store.rating("a") == (27.0, 7.0, 2) and len(store.rating_history("a")) == 1
+    with sqlite3.connect(tmp_path / DB_NAME) as conn:
+        assert conn.execute("SELECT value FROM league_meta WHERE key = 'schema_version'").fetchone() == ("2",)
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    conn.close()

@@ -133,15 +133,15 @@ def test_snapshot_evaluation_opponents_do_not_depend_on_dict_order(tmp_path: Pat
     by insertion order: the resumed run would seed its evaluation games differently."""
     import games
     from league.train.config import TrainConfig
-    from league.train.loop import League
+    from league.train.loop import Trainer
 
     config = TrainConfig.from_mapping({"game": "tic_tac_toe", "learners": [{"algo": "iql"}]})
     with Store.open(tmp_path, create=True) as store:
-        league = League(store, games.load("tic_tac_toe"), config)
-        league.recent["iql"] = {"random": 3, "mcts:5": 1, "alphabeta": 3}
-        first = league._frozen_opponents("iql")
-        league.recent["iql"] = dict(sorted(league.recent["iql"].items()))  # what a resume reads back
-        assert league._frozen_opponents("iql") == first == ["alphabeta", "random", "mcts:5"]
+        league = Trainer(store, games.load("tic_tac_toe"), config)
+        recent = {"random": 3, "mcts:5": 1, "alphabeta": 3}
+        first = league.evaluator.rule_opponents("iql", recent)
+        again = league.evaluator.rule_opponents("iql", dict(sorted(recent.items())))  # what a resume reads back
+        assert again == first == ["alphabeta", "random", "mcts:5"]
 
 
 def test_resume_continues_to_a_larger_total(straight: tuple[Path, Path], tmp_path: Path) -> None:

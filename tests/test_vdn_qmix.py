@@ -19,7 +19,7 @@ from agents.qmix import QMIX, QMixer
 from agents.registry import load_policy, make_learner
 from agents.vdn import VDN
 from league.play.runner import Entrant, play
-from league.train.loop import evaluate, train
+from league.train.selfplay import evaluate, train
 
 
 @pytest.fixture(autouse=True)
@@ -78,8 +78,8 @@ def test_team_transitions_carry_the_team_reward_and_every_seat() -> None:
     learner = QMIX(game.spec, "spreader", config={"learning_starts": 10**9}, seed=0)
     steps = recorded_steps(game, learner.policy(), n_games=2, seed=3)
     for batch in steps[:5]:
-        learner.observe(batch)
-    data = learner.buffer.data
+        learner.observe(batch, "me")
+    data = {k: v.numpy() for k, v in learner.buffer.data.items()}
     assert len(learner.buffer) == 4 * 2  # 2 copies in lockstep
     first = steps[0].result.reward
     team = sum(first[s] for s in game.spec.seat_names)  # (n,) step 0's team reward per copy
@@ -93,20 +93,20 @@ def test_team_transitions_carry_the_team_reward_and_every_seat() -> None:
 @pytest.mark.parametrize("cls", [VDN, QMIX])
 def test_team_learner_resumes_exactly_mid_episode(cls) -> None:
     game = games.load("simple_spread")
-    config = {"learning_starts": 60, "batch_size": 32, "train_every": 2, "target_update": 0.05}
+    config = {"learning_starts": 60, "batch_size": 32, "replay_ratio": 16.0, "target_update": 0.05}
     a = cls(game.spec, "spreader", config=config, seed=5)
     train(game, a, env_steps=150, batch=4, seed=4)
     steps = recorded_steps(game, a.policy(), n_games=4, seed=6)
     for batch in steps[:12]:  # stop mid-episode
-        a.observe(batch)
+        a.observe(batch, "me")
         a.update()
     blob, manifest = pack(*a.state_dict())
     b = cls(game.spec, "spreader", config=config, seed=77)
     b.load_state_dict(*unpack(blob, manifest))
     for batch in steps[12:]:
-        a.observe(batch)
+        a.observe(batch, "me")
         a.update()
-        b.observe(dataclasses.replace(batch, policies=tuple(b.policy() if p is a.policy() else p for p in batch.policies)))
+        b.observe(batch, "me")
         b.update()
     assert a.updates == b.updates > 0 and a.env_steps == b.env_steps
     ta, tb = a.state_dict()[0], b.state_dict()[0]
@@ -127,7 +127,7 @@ def test_bad_team_configuration_is_one_clear_sentence() -> None:
         QMIX(spread, "spreader", config={"mixing_embed": 64})
     with pytest.raises(LearnerError, match=r"vdn has no setting 'mixing_embed_dim'"):
         VDN(spread, "spreader", config={"mixing_embed_dim": 64})  # VDN has no mixer
-    with pytest.raises(LearnerError, match="hypernet_layers must be 1 or 2"):
+    with pytest.raises(LearnerError, match=r"^qmix setting 'hypernet_layers' must be one of 1, 2, got 3\.$"):
         QMIX(spread, "spreader", config={"hypernet_layers": 3})
     continuous = games.load("simple_spread(continuous=True)").spec
     for name in ("vdn", "qmix"):

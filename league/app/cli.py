@@ -6,8 +6,10 @@ Every error a user can cause ends in one sentence on stderr and exit status 1.
 from __future__ import annotations
 
 import json
+import math
+import shlex
+import sys
 from dataclasses import asdict
-from pathlib import Path
 from typing import Sequence
 
 import click
@@ -21,12 +23,15 @@ from league.app.display import (
     print_leaderboard,
     print_pairings,
     print_table,
-    run_spec,
 )
-from league.app.export import export_player, verify_export
+from league.app.export import export_player
 from league.app.human import play_game
 from league.app.report import write_report
 from league.app.setup import (
+    payoff_top,
+    print_rows,
+    print_standings,
+    stored_spec,
     DEFAULT_ENTRANTS,
     DEFAULT_RUN,
     DEFAULT_TRAIN,
@@ -42,15 +47,18 @@ from league.app.setup import (
 )
 from league.play.backends import BACKENDS, make_backend
 from league.play.entrants import resolve
-from league.rate.ratings import PayoffMatrix, payoff_matrix
 from league.rate.standings import standings
 from league.rate.views import bradley_terry, nash_view
-from league.store.database import Store, StoreError
+from league.store.database import Store, StoreError, run_exists
+from league.store.exports import verify_export_dir
+from league.store.files import check_export_out, check_report_out
+from league.store.lock import RunLock
+from league.store.trust import load_stored_game, load_user_game
 from league.threads import limit_threads
 from league.tournament.formats import FORMATS, TournamentConfig
 from league.tournament.formats import check as check_tournament
 from league.train.config import ConfigError, TrainConfig, load_config
-from league.train.loop import League
+from league.train.loop import Trainer
 
 __version__ = "0.1.0"
 
@@ -66,6 +74,44 @@ class LeagueGroup(click.Group):
             return super().invoke(ctx)
         except LeagueError as error:
             raise click.ClickException(str(error)) from None
+        except OSError as error:  # a read-only directory, a full disk, a path that is a file, ...
+            where = f"{error.filename}: " if error.filename else ""
+            raise click.ClickException(f"{where}{error.strerror or error}.") from None
+
+
+# Ranges of the numeric options: every value outside is refused before any work starts.
+SEED = click.IntRange(0, 2**63 - 1)
+GAME_COPIES = click.IntRange(1, 65_536)
+WORKERS = click.IntRange(1, 4096)
+STEPS = click.IntRange(1, 10**12)
+GAMES = click.IntRange(1, 1_000_000)
+
+
+class Seconds(click.ParamType):
+    """A positive, finite number of seconds (nan, inf, 0 and negatives are refused)."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(number) or not 0 < number <= 86_400:
+            self.fail(f"{value!r} must be a number of seconds above 0 and at most 86400", param, ctx)
+        return number
+
+
+def _run_dir(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """--run must name a directory: an empty name would silently mean the current one."""
+    if value is None or not str(value).strip():
+        raise click.BadParameter(f"give a run directory such as runs/default, not {value!r}", ctx, param)
+    return value
+
+
+def command_line() -> str:
+    """This invocation, for the run lock to name its holder."""
+    return shlex.join(["league", *sys.argv[1:]])[:300]
 
 
 @click.group(cls=LeagueGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -132,7 +178,7 @@ def algos_command(game: str | None, as_json: bool) -> None:
     """
     from agents.registry import SUMMARIES, algorithm, algorithm_names
 
-    spec = games.load(game).spec if game else None
+    spec = load_user_game(game).spec if game is not None else None
     rows = []
     for name in algorithm_names():
         row = {"name": name, "summary": SUMMARIES.get(name, "")}
@@ -157,7 +203,8 @@ def backend_options(command):
                      help="Play in this process, a local process pool, or on a Ray cluster."),
         click.option("--address", default=None, metavar="auto|HOST:PORT",
                      help="Ray: an existing cluster (default: start a local Ray instance)."),
-        click.option("--workers", type=int, default=None, help="Parallel workers (default: the cores or cluster CPUs)."),
+        click.option("--workers", type=WORKERS, default=None,
+                     help="Parallel workers (default: the cores or cluster CPUs)."),
         click.option("--working-dir", default=None, type=click.Path(exists=True, file_okay=False),
                      help="Ray: ship this directory to the workers (for nodes without league installed)."),
     ]):
@@ -166,7 +213,7 @@ def backend_options(command):
 
 
 run_option = click.option("--run", "run_dir", default=DEFAULT_RUN, show_default=True, type=click.Path(file_okay=False),
-                          help="The run directory (runs/<name>) holding league.db.")
+                          callback=_run_dir, help="The run directory (runs/<name>) holding league.db.")
 
 
 def open_run(run_dir: str) -> Store:
@@ -179,22 +226,23 @@ def open_run(run_dir: str) -> Store:
 @click.option("--entrants", default=None,
               help=f"Comma-separated entrants: baselines (random, mcts:N, scripted, action:K) or players of the run "
                    f"[default: the run's snapshots, else {DEFAULT_ENTRANTS}].")
-@click.option("--games", "n_games", default=40, show_default=True, type=int,
+@click.option("--games", "n_games", default=40, show_default=True, type=GAMES,
               help="Games per pairing (even: sides alternate); with --sprt, the most a pairing may play.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the schedule.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the schedule.")
 @click.option("--format", "fmt", default="round-robin", show_default=True, type=click.Choice(FORMATS), help="Tournament format.")
 @click.option("--challengers", default=None, help="Gauntlet: comma-separated entrants that play the field.")
-@click.option("--rounds", default=0, type=int, help="Swiss: rounds to play [default: ceil(log2 n) + 2].")
+@click.option("--rounds", default=0, type=click.IntRange(0, 1000), help="Swiss: rounds to play [default: ceil(log2 n) + 2].")
 @click.option("--sprt", default=None, metavar="elo0=0,elo1=10,alpha=0.05,beta=0.05",
               help="Stop each pairing as soon as a pentanomial GSPRT decides (round-robin and gauntlet).")
-@click.option("--top", default=None, type=int, help="Only the leaderboard's top K snapshots of the run as entrants.")
+@click.option("--top", default=None, type=click.IntRange(1, 100_000),
+              help="Only the leaderboard's top K snapshots of the run as entrants.")
 @click.option("--include", "include", type=click.Choice(["baselines"]), default=None,
               help="With --top: add the run's baselines to the field.")
-@click.option("--move-timeout", type=float, default=None, metavar="SECONDS",
+@click.option("--move-timeout", type=Seconds(), default=None, metavar="SECONDS",
               help="An entrant slower than this per move loses the game by forfeit.")
 @click.option("--stop-on-error", is_flag=True,
               help="Stop at the first crash, illegal move or timeout instead of forfeiting that game.")
-@click.option("--batch", default=128, show_default=True, type=int, help="Games played in lockstep.")
+@click.option("--batch", default=128, show_default=True, type=GAME_COPIES, help="Games played in lockstep.")
 @click.option("--anchor", "anchors", multiple=True, metavar="NAME=MU",
               help="Pin a player's rating (e.g. random=0) when the run is created; repeatable.")
 @backend_options
@@ -219,13 +267,21 @@ def tournament_command(game: str | None, entrants: str | None, n_games: int, see
         league tournament --format swiss --top 32 --include baselines --run runs/c4
         league tournament --backend ray --address auto --run runs/c4
     """
-    # Everything is checked before a new run is created, so a bad command leaves no trace.
-    existing = (Path(run_dir) / "league.db").exists()
+    # Everything is checked before a new run is created, so a bad command leaves no trace; one
+    # writer at a time holds the run's lock (an existing run: before anything is read).
+    lock = RunLock(run_dir, command_line())
+    existing = run_exists(run_dir)
+    if existing:
+        lock.acquire()
     store = Store.open(run_dir) if existing else None
     try:
         info = store.run_info() if store is not None else None
-        game_ref = game or (info["game"] if info else "connect_four")
-        loaded = games.load(game_ref)
+        if game is not None:
+            loaded = load_user_game(game)
+        elif info is not None:
+            loaded = load_stored_game(info["game"])  # data, never code: no module:factory unless given here
+        else:
+            loaded = load_user_game("connect_four")
         if info is not None:
             store.check_game(loaded.ref)
             if anchors:
@@ -236,14 +292,15 @@ def tournament_command(game: str | None, entrants: str | None, n_games: int, see
                                   rounds=rounds, sprt=sprt or "")
         check_tournament(loaded.spec, config)
         roster = resolve(names, loaded.spec, store)
-        run_config = info["config"] if info is not None else {"ratings": {"anchors": parse_anchors(anchors)}}
+        run_config = info["config"] if info is not None else {"ratings": {"anchors": parse_anchors(anchors, names)}}
         rater = rater_of(run_config)
-        if store is None:
-            store = Store.open(run_dir, create=True)
-        if store.run_info() is None:
-            store.init_run(run_name(run_dir), loaded.ref, run_config)
         executor = make_backend(backend, workers=workers, address=address, working_dir=working_dir)
         try:
+            if store is None:
+                lock.acquire()
+                store = Store.create(run_dir, name=run_name(run_dir), game=loaded.ref, config=run_config)
+            elif store.run_info() is None:
+                store.init_run(run_name(run_dir), loaded.ref, run_config)
             result = play_with_progress(store, loaded, roster, config, rater, batch, stop_on_error=stop_on_error,
                                          move_timeout=move_timeout, backend=executor)
         finally:
@@ -258,6 +315,7 @@ def tournament_command(game: str | None, entrants: str | None, n_games: int, see
     finally:
         if store is not None:
             store.close()
+        lock.release()
 
 
 @cli.command("train")
@@ -266,9 +324,10 @@ def tournament_command(game: str | None, entrants: str | None, n_games: int, see
 @click.option("--game", default=None, help="Game to train on (overrides the configuration).")
 @click.option("--algo", "algos", multiple=True, metavar="ALGO[:ROLE]",
               help="A learner's algorithm, optionally with its role; repeat for several learners in one league.")
-@click.option("--steps", type=int, default=None, help="Env steps each learner trains for (a total: resuming continues to it).")
-@click.option("--seed", type=int, default=None, help="Seed of the run.")
-@click.option("--batch-games", type=int, default=None, help="Game copies stepped in lockstep.")
+@click.option("--steps", type=STEPS, default=None,
+              help="Env steps each learner trains for (a total: resuming continues to it).")
+@click.option("--seed", type=SEED, default=None, help="Seed of the run.")
+@click.option("--batch-games", type=GAME_COPIES, default=None, help="Game copies stepped in lockstep.")
 @backend_options
 @run_option
 def train_command(config_path: str | None, game: str | None, algos: tuple[str, ...], steps: int | None,
@@ -289,48 +348,60 @@ def train_command(config_path: str | None, game: str | None, algos: tuple[str, .
         league train --backend ray --workers 2 --run runs/c4-ray
     """
     overrides = {"game": game, "steps": steps, "seed": seed, "batch_games": batch_games, "algos": list(algos)}
-    existing = (Path(run_dir) / "league.db").exists()
+    lock = RunLock(run_dir, command_line())
+    existing = run_exists(run_dir)
+    if existing:
+        lock.acquire()  # before the checkpoint is read: a second trainer is refused here
     store = Store.open(run_dir) if existing else None
+    executor = None
     try:
-        from league.train.checkpoints import read_trainer_state
+        from league.train.checkpoints import checkpoint_config
 
-        state = read_trainer_state(store) if store is not None else None
-        if state is not None:
-            if config_path or game or algos or seed is not None or batch_games is not None:
+        saved = checkpoint_config(store) if store is not None else None
+        if saved is not None:  # resume, with the configuration the run was created with
+            if config_path or algos or seed is not None or batch_games is not None:
                 raise ConfigError(f"{run_dir} is already a training run; only --steps may change when resuming "
                                   f"(start a new run with another --run)")
-            config = TrainConfig.from_mapping(read_toml(state["config"])).with_overrides(steps=steps)
+            config = TrainConfig.from_mapping(read_toml(saved)).with_overrides(steps=steps)
+            if game is not None and game.strip() != config.game.strip():
+                raise ConfigError(f"{run_dir} trains {config.game}, not {game}; start a new run with another --run")
+            loaded = load_stored_game(config.game, given=game)
         else:
             base = load_config(config_path) if config_path else TrainConfig.from_mapping(DEFAULT_TRAIN)
             config = base.with_overrides(**overrides)
+            loaded = load_user_game(config.game)
             if not config_path and game:
                 # the built-in evaluation bots, kept to those that can play the chosen game
-                bots = bots_for(games.load(config.game).spec)
                 config = TrainConfig.from_mapping({**as_mapping(config), "evaluation": {
-                    **as_mapping(config)["evaluation"], "opponents": bots}})
-        loaded = games.load(config.game)
+                    **as_mapping(config)["evaluation"], "opponents": bots_for(loaded.spec)}})
         if store is not None and store.run_info() is not None:
             store.check_game(loaded.ref)
         if store is None:
             # build the league once on a scratch basis first, so a bad configuration leaves no run behind
             validate_training(config, loaded)
-            store = Store.open(run_dir, create=True)
-        if store.run_info() is None:
+        executor = make_backend(backend, workers=workers, address=address, working_dir=working_dir)
+        if store is None:
+            lock.acquire()
+            store = Store.create(run_dir, name=run_name(run_dir), game=loaded.ref,
+                                 config={"train": config.to_toml(), "ratings": config.ratings})
+        elif store.run_info() is None:
             store.init_run(run_name(run_dir), loaded.ref, {"train": config.to_toml(), "ratings": config.ratings})
         store.write_file("config.toml", config.to_toml().encode())
-        executor = make_backend(backend, workers=workers, address=address, working_dir=working_dir)
         with TrainDisplay(store) as display:
-            league_ = League(store, loaded, config, on_event=display, backend=executor)
+            league_ = Trainer(store, loaded, config, on_event=display, backend=executor)
             resumed = league_.resume()
             if resumed:
-                click.echo(f"resuming {run_dir} at round {league_.round}", err=True)
+                click.echo(f"resuming {run_dir} at round {league_.state.round}", err=True)
             train_until_done_or_interrupted(league_)
-        click.echo(f"trained {', '.join(f'{n} {l.env_steps:,} steps' for n, l in league_.learners.items())}; "
+        click.echo(f"trained {', '.join(f'{n} {steps:,} steps' for n, steps in league_.steps.items())}; "
                    f"{len(league_.snapshots)} snapshots in the pool")
         print_leaderboard(store)
     finally:
+        if executor is not None:
+            executor.close()
         if store is not None:
             store.close()
+        lock.release()
 
 
 @cli.command("leaderboard")
@@ -354,9 +425,10 @@ def leaderboard_command(view: str, as_json: bool, as_csv: bool, run_dir: str) ->
         raise click.UsageError("choose one of --json and --csv")
     with open_run(run_dir) as store:
         if view == "trueskill":
-            rows = [s.as_dict() for s in standings(store, spec=run_spec(store))]
+            board = standings(store, spec=stored_spec(store))  # computed once, from the running totals
+            rows = [s.as_dict() for s in board]
         else:
-            results = [(m.sides, m.ranks) for m in store.matches()]
+            results = [(m.sides, m.ranks) for m in store.iter_matches()]
             rows = [asdict(r) for r in (bradley_terry(results) if view == "bt" else nash_view(results))]
         if not rows:
             raise StoreError(f"the run at {run_dir} has no rated players yet; play a tournament or train first.")
@@ -373,7 +445,7 @@ def leaderboard_command(view: str, as_json: bool, as_csv: bool, run_dir: str) ->
                 writer.writerow(row)
             click.echo(buffer.getvalue(), nl=False)
         elif view == "trueskill":
-            print_leaderboard(store)
+            print_standings(board)
         elif view == "bt":
             print_table(None, ["rank", "name", "elo", "95% interval", "games"], [
                 (r["rank"], r["name"], f"{r['elo']:+.0f}", f"[{r['lower']:+.0f}, {r['upper']:+.0f}]", r["games"])
@@ -386,7 +458,7 @@ def leaderboard_command(view: str, as_json: bool, as_csv: bool, run_dir: str) ->
 
 @cli.command("matches")
 @click.option("--player", default=None, help="Only games this player took part in.")
-@click.option("--limit", default=None, type=int, help="Only the last N games.")
+@click.option("--limit", default=None, type=click.IntRange(1, 10**9), help="Only the last N games.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @run_option
 def matches_command(player: str | None, limit: int | None, as_json: bool, run_dir: str) -> None:
@@ -400,9 +472,7 @@ def matches_command(player: str | None, limit: int | None, as_json: bool, run_di
     with open_run(run_dir) as store:
         if player is not None and store.player(player) is None:
             raise StoreError(f"no player {player!r} in {run_dir}")
-        rows = store.matches(player=player)
-        if limit is not None:
-            rows = rows[-limit:] if limit > 0 else []
+        rows = store.matches(player=player, limit=limit)  # the newest `limit`, read through an index
         if as_json:
             click.echo(json.dumps([{
                 "id": m.id, "origin": m.origin, "tournament": m.tournament_id, "game_index": m.game_index,
@@ -410,16 +480,18 @@ def matches_command(player: str | None, limit: int | None, as_json: bool, run_di
                 "ranks": list(m.ranks), "length": m.length, "truncated": m.truncated, "forfeit": m.forfeit,
             } for m in rows], indent=2))
             return
-        print_table(None, ["id", "origin", "sides", "returns", "ranks", "length", "seed"], [
+        print_rows(["id", "origin", "sides", "returns", "ranks", "length", "seed"], [
             (m.id, m.origin, " vs ".join(m.sides), " ".join(f"{r:+g}" for r in m.returns),
              " ".join(str(r) for r in m.ranks), m.length, m.seed) for m in rows
         ], right=("id", "length"))
 
 
 @cli.command("payoff")
+@click.option("--top", default=50, show_default=True, type=click.IntRange(2, 10_000),
+              help="Only the leaderboard's first N players (rated ones first, then the rest by name).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @run_option
-def payoff_command(as_json: bool, run_dir: str) -> None:
+def payoff_command(top: int, as_json: bool, run_dir: str) -> None:
     """Show the payoff matrix: the row player's score against each column player (games).
 
     A score counts a win as 1 and a draw as 1/2.
@@ -427,30 +499,25 @@ def payoff_command(as_json: bool, run_dir: str) -> None:
     \b
     Example:
         league payoff --run runs/default
+        league payoff --top 10 --json
     """
     with open_run(run_dir) as store:
-        matrix = _payoff(store)
+        matrix, shown_of = payoff_top(store, top)
+    if shown_of:
+        click.echo(f"the top {len(matrix.names)} of {shown_of} players; --top shows more", err=True)
     if as_json:
         click.echo(json.dumps({"names": list(matrix.names), "score": _nan_to_none(matrix.score.tolist()),
                                "games": matrix.games.tolist()}, indent=2))
         return
     cells = []
+    score = matrix.score  # computed once: the property builds the whole matrix
     for i, row_name in enumerate(matrix.names):
         row = [row_name]
         for j in range(len(matrix.names)):
             games_ij = int(matrix.games[i, j])
-            row.append("-" if games_ij == 0 else f"{matrix.score[i, j]:.2f} ({games_ij})")
+            row.append("-" if games_ij == 0 else f"{score[i, j]:.2f} ({games_ij})")
         cells.append(row)
-    print_table(None, ["", *matrix.names], cells)
-
-
-def _payoff(store: Store) -> PayoffMatrix:
-    results = [(m.sides, m.ranks) for m in store.matches() if len(m.sides) >= 2]
-    if not results:
-        raise StoreError(f"the run at {store.run_dir} has no games of two or more sides yet")
-    order = [s.name for s in standings(store)]
-    present = {side for sides, _ in results for side in sides}
-    return payoff_matrix(results, names=[n for n in order if n in present] + sorted(present - set(order)))
+    print_rows(["", *matrix.names], cells)
 
 
 def _nan_to_none(rows: list[list[float]]) -> list[list[float | None]]:
@@ -466,11 +533,13 @@ def _nan_to_none(rows: list[list[float]]) -> list[list[float | None]]:
 @click.option("--verify", "verify_dir", default=None, type=click.Path(file_okay=False),
               help="Instead of exporting, check an export's models against the sha256 recorded in its manifest "
                    "(and in the run, when it recorded them).")
-@click.option("--games", "n_games", default=16, show_default=True, type=int,
+@click.option("--games", "n_games", default=16, show_default=True, type=click.IntRange(1, 10_000),
               help="Games against uniform random played to record the observations the export is checked on.")
+@click.option("--game", default=None, metavar="MODULE:FACTORY",
+              help="Allow the run's own game when it is a module:factory (stored names are never run as code).")
 @run_option
 def export_command(champion: bool, player: str | None, out: str | None, force: bool, verify_dir: str | None,
-                   n_games: int, run_dir: str) -> None:
+                   n_games: int, game: str | None, run_dir: str) -> None:
     """Export a player as ONNX models, one per seat, with a manifest, checked against the league.
 
     Each model takes `obs` (batch, *obs_shape) and `action_mask` (batch, n_actions) and returns
@@ -488,20 +557,25 @@ def export_command(champion: bool, player: str | None, out: str | None, force: b
     if verify_dir is not None:
         if champion or player is not None or out is not None:
             raise click.UsageError("--verify checks an existing export; it takes no --champion, --player or --out")
-        store = Store.open(run_dir) if (Path(run_dir) / "league.db").exists() else None
+        # the run's record is the authority when the run is named; otherwise say what was not checked
+        given = click.get_current_context().get_parameter_source("run_dir") != click.core.ParameterSource.DEFAULT
+        store = open_run(run_dir) if given else None
         try:
-            manifest = verify_export(verify_dir, store)
+            check = verify_export_dir(verify_dir, store)
         finally:
             if store is not None:
                 store.close()
-        click.echo(f"{verify_dir}: {manifest['player']} ({manifest['game']['name']}, role {manifest['role']}), "
-                   f"{len(manifest['seats'])} models match their recorded sha256")
+        click.echo(check.summary(verify_dir))
         return
     if champion == (player is not None):
         raise click.UsageError("choose one of --champion and --player NAME")
     if out is None:
         raise click.UsageError("--out DIR is required: the directory the export is written to")
+    check_export_out(out, force=force)  # before anything: --out never destroys what an export did not make
     with open_run(run_dir) as store:
+        info = store.run_info()
+        if info is not None:
+            load_stored_game(info["game"], given=game)  # the run's game is data: no code unless named here
         result = export_player(store, out, player=player, champion=champion, force=force, n_games=n_games)
     click.echo(f"exported {result.player} (role {result.role}) to {result.out}: "
                f"{', '.join(result.files.values())}, manifest.json")
@@ -511,7 +585,7 @@ def export_command(champion: bool, player: str | None, out: str | None, force: b
 
 @cli.command("report")
 @click.option("--out", default="report.html", show_default=True, type=click.Path(dir_okay=False),
-              help="The HTML file to write (replaced if it exists).")
+              help="The HTML file to write (an earlier report there is replaced; any other file is refused).")
 @run_option
 def report_command(out: str, run_dir: str) -> None:
     """Write one self-contained HTML report of the run that opens in a browser without a server.
@@ -526,6 +600,7 @@ def report_command(out: str, run_dir: str) -> None:
         league report --out report.html
         league report --run runs/c4 --out runs/c4/report.html
     """
+    check_report_out(out)
     with open_run(run_dir) as store:
         result = write_report(store, out)
     click.echo(f"wrote {result.out} ({result.plots} plots); open it in a browser")
@@ -536,7 +611,8 @@ def report_command(out: str, run_dir: str) -> None:
               help="Your opponent: a player of the run with weights, or a baseline such as random or mcts:100.")
 @click.option("--game", default=None, help="connect_four, tic_tac_toe or kuhn_poker (default: the run's game, else connect_four).")
 @click.option("--first/--second", default=True, help="Move first (the default) or second.")
-@click.option("--seed", type=int, default=None, help="Seed of the game: the deal and the opponent's random choices (default: fresh).")
+@click.option("--seed", type=SEED, default=None,
+              help="Seed of the game: the deal and the opponent's random choices (default: fresh).")
 @click.option("--name", default="human", show_default=True, help="Your name in the stored match.")
 @run_option
 def play_command(opponent: str, game: str | None, first: bool, seed: int | None, name: str, run_dir: str) -> None:
@@ -544,8 +620,8 @@ def play_command(opponent: str, game: str | None, first: bool, seed: int | None,
 
     The board is drawn before each of your moves; type a move's number (or its name, such
     as bet); a bad move is asked again with the legal moves listed. The result is stored in
-    the run as a match of origin "evaluation" (not rated). End input (Ctrl-D) to give up;
-    nothing is stored then.
+    the run as a match of origin "human" (not rated, never rolled back). End input (Ctrl-D) to
+    give up; nothing is stored then. --name may not be a policy of the run.
 
     \b
     Example:
@@ -556,20 +632,24 @@ def play_command(opponent: str, game: str | None, first: bool, seed: int | None,
     import secrets
 
     from agents.baselines import is_baseline_name
-    from league.app.human import check_playable
+    from league.app.human import check_human_name, check_playable
 
-    existing = (Path(run_dir) / "league.db").exists()
+    existing = run_exists(run_dir)
     store = Store.open(run_dir) if existing or not is_baseline_name(opponent) else None
     try:
         info = store.run_info() if store is not None else None
-        loaded = games.load(game or (info["game"] if info else "connect_four"))
+        if game is not None or info is None:
+            loaded = load_user_game(game or "connect_four")
+        else:
+            loaded = load_stored_game(info["game"])
         if info is not None:
             store.check_game(loaded.ref)
-        check_playable(loaded.spec)  # a bad game or opponent is refused before a run is created
+        check_playable(loaded.spec)  # a bad game, opponent or name is refused before a run is created
         resolve([opponent], loaded.spec, store)
+        check_human_name(store, name, opponent)
         if store is None:
-            store = Store.open(run_dir, create=True)
-        if store.run_info() is None:
+            store = Store.create(run_dir, name=run_name(run_dir), game=loaded.ref, config={})
+        elif store.run_info() is None:
             store.init_run(run_name(run_dir), loaded.ref, {})
 
         def ask(prompt: str) -> str:

@@ -1,11 +1,16 @@
 """What the league prints: plain tables when piped (exact, for scripts and tests), rich ones,
-progress bars and a live training view on a terminal. No command-line parsing here."""
+progress bars and a live training view on a terminal, plain progress lines in a log, and the
+closing screen of a training run. No command-line parsing here."""
 
 from __future__ import annotations
 
+import math
+import shlex
 import sys
 import time
-from typing import Any, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -14,7 +19,8 @@ import games
 from games.base import GameError
 from league.rate.standings import standings
 from league.store.database import Store
-from league.tournament.formats import TournamentConfig, play_tournament
+from league.tournament.config import TournamentConfig
+from league.tournament.formats import play_tournament
 from league.train.loop import Event
 
 
@@ -125,18 +131,94 @@ def print_leaderboard(store: Store) -> None:
     ], right=("rank", "mu", "sigma", "score", "games", "W", "D", "L", "forfeits", "exploitability", "return/seat"))
 
 
-class TrainDisplay:
-    """Live view of a training run: a table redrawn every round on a terminal (steps, steps/s,
-    pool size, each learner's latest evaluation, the top of the leaderboard), one printed line
-    per snapshot and evaluation either way."""
+def clock_text(seconds: float) -> str:
+    """Seconds as h:mm:ss (m:ss under an hour).
 
-    def __init__(self, store: Store):
+    Example:
+        >>> clock_text(62), clock_text(3725.4)
+        ('1:02', '1:02:05')
+    """
+    seconds = int(round(max(seconds, 0.0)))
+    h, m, s = seconds // 3600, seconds % 3600 // 60, seconds % 60
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """What the live view and each plain progress line say about a training run."""
+
+    round: int
+    steps: dict[str, int]  # env steps of each learner
+    target: int | None  # steps each learner trains for (None: unknown)
+    elapsed: float  # seconds since the display started
+    steps_per_second: float  # all learners' env steps per second in the last round
+    pool: int  # snapshots in the pool
+    evaluation: dict[str, dict[str, float]]  # learner -> opponent -> latest score
+    eval_steps: dict[str, int]  # learner -> the step of that evaluation
+    top: list[tuple[str, float, float]]  # the leaderboard's top (name, mu, sigma), best first
+    eta: float | None  # seconds left, when known
+
+    @property
+    def done(self) -> int:
+        """Steps of the slowest learner: training ends when it reaches the target."""
+        return min(self.steps.values(), default=0)
+
+    def line(self) -> str:
+        """One plain line with every fact, for logs (`grep steps/s`).
+
+        Example:
+            >>> TrainProgress(3, {"iql": 3000, "mappo": 2900}, 12000, 65, 1500.4, 2, {"iql": {"random": 0.85}},
+            ...               {"iql": 2000}, [("iql", 27.1, 1.2), ("mappo", 25.0, 1.1)], 130).line()
+            'round 3 | steps 2,900/12,000 (24%) | elapsed 1:05 | ETA 2:10 | 1,500 steps/s | pool 2 | eval iql@2,000: random 0.85 | top: iql 27.1+-1.2, mappo 25.0+-1.1'
+        """
+        parts = [f"round {self.round}", self._steps_text(), f"elapsed {clock_text(self.elapsed)}",
+                 f"ETA {clock_text(self.eta) if self.eta is not None else '-'}",
+                 f"{self.steps_per_second:,.0f} steps/s", f"pool {self.pool}"]
+        shown = "; ".join(f"{name}@{self.eval_steps.get(name, 0):,}: " + ", ".join(f"{k} {v:.2f}" for k, v in e.items())
+                          for name, e in self.evaluation.items() if e)
+        if shown:
+            parts.append(f"eval {shown}")
+        if self.top:
+            parts.append("top: " + ", ".join(f"{n} {mu:.1f}+-{sigma:.1f}" for n, mu, sigma in self.top))
+        return " | ".join(parts)
+
+    def _steps_text(self) -> str:
+        if self.target is None:
+            return f"steps {self.done:,}"
+        return f"steps {self.done:,}/{self.target:,} ({min(self.done / self.target, 1.0):.0%})"
+
+
+class TrainDisplay:
+    """How a training run looks while it runs (use as `on_event`).
+
+    On a terminal: a live view redrawn every round (steps against the target with a bar,
+    elapsed time, ETA, steps/s, pool size, each learner's latest evaluation, the top of the
+    leaderboard). Otherwise (a log file, `nohup`): one plain progress line (`TrainProgress.line`)
+    at the first round, then every `interval` seconds, and at the end. Snapshots and
+    evaluations print one line each either way.
+    """
+
+    def __init__(self, store: Store, *, target_steps: int | None = None, interval: float = 30.0,
+                 live: bool | None = None, out: TextIO | None = None, clock: Callable[[], float] = time.monotonic,
+                 top: int = 5):
         self.store = store
-        self.live = None
+        self.target = target_steps
+        self.interval = interval
         self.console = Console(stderr=True)
+        self.use_live = self.console.is_terminal and sys.stdout.isatty() if live is None else live
+        self.out = out
+        self.clock = clock
+        self.top = top
+        self.live = None
+        self.start = clock()
+        self.first: tuple[float, int] | None = None  # (time, slowest learner's steps) at the first round
+        self.last_line = -math.inf
+        self.pending: TrainProgress | None = None  # the newest progress not yet printed
+        self.eval_steps: dict[str, int] = {}
 
     def __enter__(self) -> "TrainDisplay":
-        if self.console.is_terminal:
+        self.start = self.clock()
+        if self.use_live:
             from rich.live import Live
 
             self.live = Live(console=self.console, refresh_per_second=2, transient=False)
@@ -146,31 +228,129 @@ class TrainDisplay:
     def __exit__(self, *exc) -> None:
         if self.live is not None:
             self.live.__exit__(*exc)
+        elif self.pending is not None:
+            self._print(self.pending.line())
+
+    def _print(self, text: str) -> None:
+        if self.live is not None:
+            self.live.console.print(text, highlight=False, markup=False)
+            return
+        out = self.out or sys.stdout
+        print(text, file=out, flush=True)
 
     def __call__(self, event: Event) -> None:
         if event.kind in ("snapshot", "evaluation"):
+            if event.kind == "evaluation":
+                self.eval_steps[event.data["learner"]] = int(event.data["step"])
+            self._print(event.text)
+        elif event.kind == "round":
+            progress = self.progress(event.data)
             if self.live is not None:
-                self.live.console.print(event.text)
+                self.live.update(self._view(progress))
+            elif self.first_round or self.clock() - self.last_line >= self.interval:
+                self._print(progress.line())
+                self.last_line = self.clock()
+                self.pending = None
             else:
-                print(event.text)
-        elif event.kind == "round" and self.live is not None:
-            self.live.update(self._table(event.data))
+                self.pending = progress
 
-    def _table(self, data: dict):
+    @property
+    def first_round(self) -> bool:
+        return self.last_line == -math.inf
+
+    def progress(self, data: dict) -> TrainProgress:
+        """The progress of a `round` event's data (see `League.status`)."""
+        now = self.clock()
+        steps = {name: int(v) for name, v in data["steps"].items()}
+        done = min(steps.values(), default=0)
+        if self.first is None:
+            self.first = (now, done)
+        eta = None
+        if self.target is not None and steps:
+            t0, s0 = self.first
+            rate = (done - s0) / (now - t0) if now > t0 and done > s0 else data["steps_per_second"] / len(steps)
+            eta = max(self.target - done, 0) / rate if rate > 0 else None
+        top = [(name, mu, sigma) for name, (mu, sigma, _) in list(self.store.ratings().items())[:self.top]]
+        return TrainProgress(round=int(data["round"]), steps=steps, target=self.target, elapsed=now - self.start,
+                             steps_per_second=float(data["steps_per_second"]), pool=int(data["pool"]),
+                             evaluation={k: dict(v) for k, v in data["evaluation"].items()},
+                             eval_steps=dict(self.eval_steps), top=top, eta=eta)
+
+    def _view(self, p: TrainProgress):
         from rich.console import Group
+        from rich.progress_bar import ProgressBar
+        from rich.text import Text
 
-        learners = Table(title=f"round {data['round']}: {data['steps_per_second']:,.0f} steps/s, pool {data['pool']}",
-                         title_justify="left", box=None)
+        head = Text(f"round {p.round}   {p._steps_text()}   elapsed {clock_text(p.elapsed)}   ETA "
+                    f"{clock_text(p.eta) if p.eta is not None else '-'}   {p.steps_per_second:,.0f} steps/s   "
+                    f"pool {p.pool}", style="bold")
+        parts: list = [head]
+        if p.target:
+            bar = Table.grid(padding=(0, 1))
+            bar.add_row(ProgressBar(total=p.target, completed=min(p.done, p.target), width=60),
+                        Text(f"{min(p.done / p.target, 1.0):.0%}"))
+            parts.append(bar)
+        learners = Table(title="learners", title_justify="left", box=None, header_style="bold")
         for column in ("learner", "steps", "latest evaluation"):
             learners.add_column(column)
-        for name, steps in data["steps"].items():
-            shown = ", ".join(f"{k} {v:.3f}" for k, v in data["evaluation"].get(name, {}).items()) or "-"
-            learners.add_row(name, f"{steps:,}", shown)
-        top = Table(title="leaderboard (top 5)", title_justify="left", box=None)
+        for name, steps in p.steps.items():
+            scores = p.evaluation.get(name, {})
+            shown = ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
+            when = f" (step {p.eval_steps[name]:,})" if scores and name in p.eval_steps else ""
+            learners.add_row(name, f"{steps:,}" + (f" / {p.target:,}" if p.target else ""), (shown or "-") + when)
+        top = Table(title=f"leaderboard (top {self.top})", title_justify="left", box=None, header_style="bold")
         for column in ("rank", "name", "mu", "sigma", "score"):
-            top.add_column(column)
-        for row in standings(self.store)[:5]:
-            top.add_row(str(row.rank), row.name, f"{row.mu:.2f}", f"{row.sigma:.2f}", f"{row.score:.2f}")
-        return Group(learners, top)
+            top.add_column(column, justify="right" if column != "name" else "left")
+        for k, (name, mu, sigma) in enumerate(p.top):
+            top.add_row(str(k + 1), name, f"{mu:.2f}", f"{sigma:.2f}", f"{mu - 3 * sigma:.2f}")
+        return Group(*parts, learners, top)
 
 
+def final_screen(store: Store, run_dir: str | Path) -> str:
+    """What `league train` prints last: where the run is, its champion, and what to run next.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp, Store.open(tmp, create=True) as store:
+        ...     store.init_run("demo", "tic_tac_toe", {})
+        ...     print(final_screen(store, "runs/demo"))
+        Run directory: runs/demo (league.db, config.toml, snapshots/, tensorboard/)
+        Champion: none yet (no snapshot with weights)
+        Next:
+          league report --run runs/demo --out runs/demo/report.html   # an HTML report: ratings, payoff, curves
+          tensorboard --logdir runs/demo/tensorboard                  # training curves, live while it trains
+    """
+    from league.app.export import ExportError, find_champion
+    from league.app.human import PLAYABLE
+
+    run = shlex.quote(str(run_dir))
+    lines = [f"Run directory: {run_dir} (league.db, config.toml, snapshots/, tensorboard/)"]
+    try:
+        champion = find_champion(store)
+    except ExportError:
+        champion = None
+    commands = [(f"league report --run {run} --out {shlex.quote(str(Path(run_dir) / 'report.html'))}",
+                 "an HTML report: ratings, payoff, curves")]
+    if champion is None:
+        lines.append("Champion: none yet (no snapshot with weights)")
+    else:
+        player = store.player(champion)
+        rating = store.rating(champion)
+        about = [f"{player.kind} of {player.parent}" if player and player.parent else (player.kind if player else "")]
+        if player is not None and player.step is not None:
+            about.append(f"step {player.step:,}")
+        if rating is not None:
+            about.append(f"mu {rating[0]:.2f}, sigma {rating[1]:.2f}")
+        lines.append(f"Champion: {champion} ({'; '.join(a for a in about if a)})")
+        commands.append((f"league export --run {run} --champion --out champion",
+                         "the champion as ONNX, runs without league"))
+        info = store.run_info()
+        if info is not None and info["game"] in PLAYABLE:
+            commands.append((f"league play --run {run} --player {shlex.quote(champion)}", "play against it yourself"))
+        commands.append((f"league tournament --run {run} --top 8", "a round-robin of the 8 best snapshots"))
+    commands.append((f"tensorboard --logdir {shlex.quote(str(Path(run_dir) / 'tensorboard'))}",
+                     "training curves, live while it trains"))
+    width = max(len(c) for c, _ in commands)
+    lines.append("Next:")
+    lines += [f"  {command:<{width}}   # {why}" for command, why in commands]
+    return "\n".join(lines)

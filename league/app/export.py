@@ -48,23 +48,17 @@ import torch
 from torch import nn
 
 import games
-from agents.base import Policy
+from agents.base import NetworkPolicy, Policy
 from agents.baselines import RandomPolicy
-from agents.maddpg import MADDPGPolicy
-from agents.mappo import MAPPOPolicy, Net
-from agents.nets import (
-    CategoricalPolicy,
-    QPolicy,
-    legal_or_all,
-    masked_log_probs,
-    squash_to_box,
-)
+from agents.nets import legal_or_all, masked_log_probs
 from games.base import Box, GameSpec, derive_seed
 from games.errors import LeagueError
 from league.play.entrants import EntrantError, load_snapshot
 from league.play.runner import Entrant, GameTask, run
 from league.rate.standings import standings
 from league.store.database import Store, StoreError, sanitize_name
+from league.store.exports import ExportCheckError, verify_export_dir
+from league.store.files import check_export_out
 from league.train.selfplay import lineups
 
 FORMAT = "league-export/1"
@@ -124,25 +118,13 @@ def describe_observation(spec: GameSpec, seat: str) -> str:
 
 
 def action_meanings(spec: GameSpec, seat: str) -> list[str] | None:
-    """Names of the actions where the game names them (OpenSpiel's action_to_string, mpe2's docs)."""
+    """Names of the actions where the game names them (the spec's action names; connect four's
+    drop columns spelled out)."""
     n = spec.seat(seat).n_actions
     if spec.name in ("connect_four", "connect_four_pz"):
         return [f"drop a piece in column {a}" for a in range(n)]
-    if spec.source.startswith("mpe2.") and n == 5:
-        return ["no_action", "move_left", "move_right", "move_down", "move_up"]
-    if spec.backend != "openspiel" or not n:
-        return None
-    import pyspiel
-
-    state, player = pyspiel.load_game(spec.source).new_initial_state(), spec.seat_names.index(seat)
-    try:
-        for _ in range(spec.max_steps + 100):  # walk to a turn of this seat: some games name actions per turn
-            if state.is_terminal() or state.is_simultaneous_node() or state.current_player() == player:
-                break
-            state.apply_action(state.chance_outcomes()[0][0] if state.is_chance_node() else state.legal_actions()[0])
-        return [state.action_to_string(player, a) for a in range(n)]
-    except pyspiel.SpielError:
-        return None
+    names = spec.seat(seat).action_names
+    return list(names) if names is not None else None
 
 
 def version_of(package: str) -> str:
@@ -153,53 +135,6 @@ def version_of(package: str) -> str:
 
 
 # -- torch graphs with the preprocessing baked in ------------------------------------------------
-
-def _one_hot(x: torch.Tensor, code: torch.Tensor, image: bool = False) -> torch.Tensor:
-    """The constant id vector `code` repeated for every row of x: (b, ids) or (b, ids, H, W)."""
-    if image:
-        return torch.ones_like(x[:, :1]) * code.view(1, -1, 1, 1)  # (b, ids, H, W)
-    return torch.ones_like(x[:, :1]) * code.view(1, -1)  # (b, ids)
-
-
-def _id_code(n_ids: int, index: int) -> torch.Tensor:
-    """The one-hot id (n_ids,) of a seat; empty when the network takes no id."""
-    return torch.eye(max(n_ids, 1))[index][:n_ids].clone()
-
-
-class _MAPPOScores(nn.Module):
-    """MAPPO's actor `Net` for one seat: its forward pass with the seat id fixed (dynamic batch)."""
-
-    def __init__(self, net: Net, index: int):
-        super().__init__()
-        self.net = net
-        self.register_buffer("code", _id_code(net.n_ids, index))
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        net = self.net
-        x = obs.reshape(-1, *net.in_shape)  # (b, *in_shape)
-        if net.n_ids and net.image:
-            x = torch.cat([x, _one_hot(x, self.code, image=True)], dim=1)  # (b, C + ids, H, W)
-        h = net.torso(x)  # (b, features)
-        if net.n_ids:
-            h = torch.cat([h, _one_hot(h, self.code)], dim=1)  # (b, features + ids)
-        return net.head(net.norm(h))  # (b, A) logits
-
-
-class _Flat(nn.Module):
-    """A module on flat observations with the seat's one-hot id appended when `code` has entries
-    (a SeatQNetworks group MLP); MADDPG actors and CategoricalPolicy models take no id."""
-
-    def __init__(self, module: nn.Module, code: torch.Tensor | None = None):
-        super().__init__()
-        self.module = module
-        self.register_buffer("code", torch.zeros(0) if code is None else code)
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = obs.flatten(1)  # (b, obs)
-        if self.code.numel():
-            x = torch.cat([x, _one_hot(x, self.code)], dim=1)  # (b, obs + ids)
-        return self.module(x)  # (b, A)
-
 
 class SeatModel(nn.Module):
     """(obs, action_mask) -> (probabilities, action) for one discrete seat.
@@ -227,35 +162,18 @@ class SeatModel(nn.Module):
         return probs, action
 
 
-class BoxModel(nn.Module):
-    """obs -> action for a continuous seat: the actor's tanh output squashed into the Box."""
-
-    def __init__(self, scores: nn.Module, box: Box):
-        super().__init__()
-        self.scores, self.low, self.high, self.shape = scores, float(box.low), float(box.high), tuple(box.shape)
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return squash_to_box(self.scores(obs), self.low, self.high).reshape(-1, *self.shape)
-
-
 def seat_model(policy: Policy, spec: GameSpec, seat: str) -> tuple[nn.Module, str]:
-    """The torch graph of `policy` for `seat`, and what the league does with it ("greedy"/"sample")."""
+    """The torch graph of `policy` for `seat`, and what the league plays with it
+    ("greedy", "sample" or "continuous"). The policy exports itself (`NetworkPolicy.export_seat`);
+    this adds the mask and the action for discrete seats."""
+    if not isinstance(policy, NetworkPolicy):
+        raise ExportError(f"cannot export a {type(policy).__name__}: only the network policies of learners "
+                          f"(IQL, VDN, QMIX, MAPPO, MADDPG) export themselves.")
+    exported = policy.export_seat(seat)
     seat_spec = spec.seat(seat)
-    if isinstance(policy, MAPPOPolicy):
-        scores, softmax, plays = _MAPPOScores(policy.actor, policy.seats.index(seat)), True, policy.greedy
-    elif isinstance(policy, QPolicy):
-        net, position = policy.net, policy.positions[seat]
-        group = net.group_of[position]
-        scores, softmax, plays = _Flat(net.nets[group], _id_code(net.n_ids[group], net.id_of[position])), False, True
-    elif isinstance(policy, MADDPGPolicy):
-        scores, softmax, plays = _Flat(policy.actors[seat]), False, True
-    elif isinstance(policy, CategoricalPolicy):
-        scores, softmax, plays = _Flat(policy.model), True, policy.greedy
-    else:
-        raise ExportError(f"cannot export a {type(policy).__name__}; export plays MAPPO, IQL, VDN, QMIX and MADDPG policies.")
-    if isinstance(seat_spec.action, Box):
-        return BoxModel(scores, seat_spec.action).eval(), "continuous"
-    return SeatModel(scores, seat_spec.n_actions, softmax=softmax).eval(), "greedy" if plays else "sample"
+    if not seat_spec.discrete:
+        return exported.module.eval(), "continuous"
+    return SeatModel(exported.module, seat_spec.n_actions, softmax=exported.softmax).eval(), exported.plays
 
 
 def to_onnx(model: nn.Module, spec: GameSpec, seat: str, metadata: dict[str, str]) -> bytes:
@@ -264,7 +182,7 @@ def to_onnx(model: nn.Module, spec: GameSpec, seat: str, metadata: dict[str, str
 
     seat_spec = spec.seat(seat)
     obs = torch.zeros((2, *seat_spec.obs_shape))
-    continuous = isinstance(model, BoxModel)
+    continuous = not seat_spec.discrete
     args = (obs,) if continuous else (obs, torch.ones((2, seat_spec.n_actions)))
     inputs = ["obs"] if continuous else ["obs", "action_mask"]
     outputs = ["action"] if continuous else ["probabilities", "action"]
@@ -299,7 +217,7 @@ def record_observations(game: games.Game, policy: Policy, role: str, *, n_games:
 
     def capture(batch) -> None:
         for seat in batch.obs:
-            rows = np.flatnonzero(batch.rows_of(policy, seat))
+            rows = np.flatnonzero(batch.rows_of(me.name, seat))
             if len(rows):
                 seen.setdefault(seat, []).append((batch.obs[seat][rows].copy(), batch.mask[seat][rows].copy()))
 
@@ -312,7 +230,7 @@ def record_observations(game: games.Game, policy: Policy, role: str, *, n_games:
     return out
 
 
-def check_seat(onnx_bytes: bytes, policy: Policy, spec: GameSpec, seat: str, obs: np.ndarray,
+def check_seat(onnx_bytes: bytes, policy: NetworkPolicy, spec: GameSpec, seat: str, obs: np.ndarray,
                mask: np.ndarray) -> tuple[float, int]:
     """(max |difference|, greedy actions agreeing) between onnxruntime and the league's policy."""
     import onnxruntime
@@ -327,12 +245,8 @@ def check_seat(onnx_bytes: bytes, policy: Policy, spec: GameSpec, seat: str, obs
     probs, action = session.run(None, {"obs": obs, "action_mask": mask.astype(np.float32)})
     one, _ = session.run(None, {"obs": obs[:1], "action_mask": mask[:1].astype(np.float32)})  # batch of one
     legal = legal_or_all(mask)
-    if hasattr(policy, "probabilities"):
-        want = np.asarray(policy.probabilities(obs, mask, seat=seat), dtype=np.float64)  # (b, A)
-        want_action = np.where(legal, want, -1.0).argmax(1)
-    else:
-        want_action = policy.act(obs, mask, seat=seat, keys=keys, explore=False)
-        want = np.eye(seat_spec.n_actions)[want_action]
+    want = np.asarray(policy.probabilities(obs, mask, seat=seat), dtype=np.float64)  # (b, A)
+    want_action = np.where(legal, want, -1.0).argmax(1)
     diff = max(float(np.abs(probs - want).max(initial=0.0)), float(np.abs(one - want[:1]).max(initial=0.0)))
     return diff, int((action == want_action).sum())
 
@@ -355,8 +269,10 @@ def export_player(store: Store, out: str | Path, *, player: str | None = None, c
     out = Path(out)
     if (player is None) == (not champion):
         raise ExportError("name exactly one of --champion and --player NAME.")
-    if out.exists() and not force:
-        raise ExportError(f"{out} already exists; choose another --out or pass --force to replace it.")
+    try:
+        check_export_out(out, force=force)  # --force replaces an earlier export, never a run or other files
+    except StoreError as error:
+        raise ExportError(str(error)) from None
     info = store.run_info()
     if info is None:
         raise ExportError(f"the league at {store.run_dir} has no game yet; train or play a tournament first.")
@@ -474,33 +390,9 @@ def verify_export(directory: str | Path, store: Store | None = None) -> dict[str
     """The manifest of an export whose models match their recorded sha256; else ExportError.
 
     With the run's `store`, the sha256s must also equal those the run recorded at export time.
+    The check itself is the store's (`league.store.exports.verify_export_dir`).
     """
-    directory = Path(directory)
-    path = directory / MANIFEST
     try:
-        manifest = json.loads(path.read_text())
-    except (OSError, ValueError):
-        raise ExportError(f"{directory} is not a league export (no readable {MANIFEST}).") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest.get("seats"), dict):
-        raise ExportError(f"{path} is not a league export manifest (format {FORMAT}).")
-    recorded = None
-    if store is not None:
-        relative = f"exports/{sanitize_name(str(manifest.get('player')))}.json"
-        if (store.run_dir / relative).is_file():
-            recorded = json.loads((store.run_dir / relative).read_text()).get("seats", {})
-    for seat, entry in manifest["seats"].items():
-        name = str(entry.get("file", "")) if isinstance(entry, dict) else ""
-        if sanitize_name(name) != name or not name.endswith(".onnx"):
-            raise ExportError(f"{path} names an unsafe model file {name!r}.")
-        file = directory / name
-        digest = hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else None
-        if digest is None:
-            raise ExportError(f"{file} is missing.")
-        if digest != entry.get("sha256"):
-            raise ExportError(f"{file} does not match the sha256 recorded in its manifest: its weights were changed "
-                              f"or corrupted, so the league refuses it.")
-        if recorded is not None and (recorded.get(seat) or {}).get("sha256") != digest:
-            raise ExportError(f"{file} does not match the sha256 the run recorded when it was exported, so the "
-                              f"league refuses it.")
-    return manifest
-
+        return verify_export_dir(directory, store).manifest
+    except ExportCheckError as error:
+        raise ExportError(str(error)) from None

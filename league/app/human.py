@@ -3,8 +3,10 @@
 `play_game` draws the board after every move, asks for moves through `ask` (bad input is
 asked again, with the legal moves listed), lets the opponent answer through the same
 `Policy.act` the runner uses, then prints the result and stores the game as a match of
-origin "evaluation". A person's games are stored but not rated: one game against a
-person would move a policy's TrueSkill rating by an untested amount.
+origin "human". A person's games are stored but not rated (one game against a person would
+move a policy's TrueSkill rating by an untested amount), and a trainer resuming from a
+checkpoint never rolls them back. A person plays under a name of their own: a name that
+belongs to a policy of the run is refused before the game starts (`check_human_name`).
 
 This module does no input or output of its own: the caller passes `ask(prompt) -> str`
 (raising EOFError when input ends) and `say(text)`, so the command line and tests share it.
@@ -22,18 +24,21 @@ Example:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from agents.base import PolicyError
+from agents.baselines import is_baseline_name
 from games.base import Game, GameSpec, move_keys
 from games.errors import LeagueError
 from league.play.entrants import EntrantError, resolve
 from league.store.database import NewMatch, Store
 
 PLAYABLE = ("connect_four", "tic_tac_toe", "kuhn_poker")
+_HUMAN_NAME = re.compile(r"^[A-Za-z0-9 ._-]{1,64}$")
 KUHN_CARDS = "JQK"
 
 
@@ -52,6 +57,32 @@ class PlayResult:
     length: int
     seed: int
     human: int  # the person's side index
+
+
+def check_human_name(store: Store | None, name: str, opponent: str) -> None:
+    """Refuse a name that is empty, unusable, the opponent's, or another player's of the run.
+
+    Example:
+        >>> for bad in ("", "a+b", "random"):
+        ...     try:
+        ...         check_human_name(None, bad, "mcts:5")
+        ...     except PlayError as error:
+        ...         print(error)
+        your name '' must be 1 to 64 letters, digits, spaces or '._-'; choose another with --name.
+        your name 'a+b' must be 1 to 64 letters, digits, spaces or '._-'; choose another with --name.
+        your name 'random' is a reference bot's; choose another with --name.
+    """
+    if not isinstance(name, str) or not _HUMAN_NAME.match(name) or not name.strip():
+        raise PlayError(f"your name {name!r} must be 1 to 64 letters, digits, spaces or '._-'; "
+                        f"choose another with --name.")
+    if name == opponent:
+        raise PlayError(f"your name {name!r} is also the opponent's; choose another with --name.")
+    if is_baseline_name(name):
+        raise PlayError(f"your name {name!r} is a reference bot's; choose another with --name.")
+    player = store.player(name) if store is not None else None
+    if player is not None and not player.meta.get("human"):
+        raise PlayError(f"{name!r} is a {player.kind} of this run, so a person's games cannot be counted as its; "
+                        f"choose another with --name.")
 
 
 def check_playable(spec: GameSpec) -> None:
@@ -124,8 +155,7 @@ def play_game(store: Store, game: Game, opponent: str, *, ask: Callable[[str], s
     """Play one game between a person (`ask`/`say`) and `opponent`, then store it; see the module doc."""
     spec = game.spec
     check_playable(spec)
-    if name == opponent:
-        raise PlayError(f"your name {name!r} is also the opponent's; choose another with --name.")
+    check_human_name(store, name, opponent)
     try:
         (entrant,) = resolve([opponent], spec, store)
     except (EntrantError, PolicyError) as error:
@@ -167,7 +197,7 @@ def play_game(store: Store, game: Game, opponent: str, *, ask: Callable[[str], s
         store.add_player(name, "baseline", meta={"human": True})
     if store.player(opponent) is None:
         store.add_player(opponent, "baseline")
-    match = NewMatch(origin="evaluation", game=spec.name, seed=int(result.episode_seed[0]), sides=tuple(names),
+    match = NewMatch(origin="human", game=spec.name, seed=int(result.episode_seed[0]), sides=tuple(names),
                      returns=returns, ranks=ranks, length=int(result.episode_length[0]))
     match_id = store.record_match(match)
     mine = returns[human]

@@ -27,7 +27,8 @@ import itertools
 import os
 from abc import ABC, abstractmethod
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from games.base import Game
@@ -75,11 +76,12 @@ class TaskSpec:
     index: int
     seed: int
     lineup: tuple[str | tuple[str, ...], ...]
+    opening: tuple[int, ...] = ()  # actions played for the entrants first (GameTask.opening)
 
 
 def _spec_of(task: GameTask) -> TaskSpec:
     names = tuple(tuple(e.name for e in slot) if isinstance(slot, tuple) else slot.name for slot in task.lineup)
-    return TaskSpec(task.index, task.seed, names)
+    return TaskSpec(task.index, task.seed, names, task.opening)
 
 
 def play_chunk(game_ref: str, entrants: Sequence[EntrantSpec], tasks: Sequence[TaskSpec], batch: int,
@@ -93,7 +95,7 @@ def play_chunk(game_ref: str, entrants: Sequence[EntrantSpec], tasks: Sequence[T
     game = games.load(game_ref)
     built = {spec.name: spec.build(game) for spec in entrants}
     jobs = [GameTask(t.index, t.seed, tuple(tuple(built[n] for n in slot) if isinstance(slot, tuple) else built[slot]
-                                            for slot in t.lineup)) for t in tasks]
+                                            for slot in t.lineup), t.opening) for t in tasks]
     return run(game, jobs, batch=batch, forfeits=forfeits, move_timeout=move_timeout)
 
 
@@ -104,13 +106,13 @@ class LearnerSpec:
     name: str
     blob: bytes
     manifest: dict
-    epsilon: float | None = None  # epsilon-greedy learners: the schedule's current value
+    exploration: dict[str, float] = field(default_factory=dict)  # the learner's `exploration()`
 
 
 def rollout_chunk(game_ref: str, learners: Sequence[LearnerSpec], others: Sequence[EntrantSpec],
                   tasks: Sequence[TaskSpec], batch: int, with_state: bool) -> tuple[list[GameRecord], list]:
-    """Play training games remotely; returns the records and every step, with policies named instead
-    of referenced (the driver maps the names back to its own learners' policies)."""
+    """Play training games remotely; returns the records and every step (steps name their players,
+    so the driver feeds them to its learners by name)."""
     import games
     from league.threads import limit_threads
 
@@ -120,23 +122,37 @@ def rollout_chunk(game_ref: str, learners: Sequence[LearnerSpec], others: Sequen
 
     game = games.load(game_ref)
     built: dict[str, Entrant] = {spec.name: spec.build(game) for spec in others}
+    from agents.base import StochasticPolicy
+
+    stochastic: dict[str, StochasticPolicy] = {}
     for spec in learners:
         tensors, meta = unpack(spec.blob, spec.manifest)
-        policy = load_policy(game.spec, tensors, meta)
-        if spec.epsilon is not None and hasattr(policy, "epsilon"):
-            value = float(spec.epsilon)
-            policy.epsilon = lambda value=value: value
+        policy = load_policy(game.spec, tensors, meta, exploration=spec.exploration)
         built[spec.name] = Entrant(spec.name, policy, explore=True)
-    names = {id(e.policy): name for name, e in built.items()}
-    steps = []
+        if isinstance(policy, StochasticPolicy):
+            stochastic[spec.name] = policy
+    steps: list = []
 
     def keep(step) -> None:
-        from dataclasses import replace
+        """Record the behaviour log-probabilities of the learners' sampled moves with these weights
+        (on-policy learners correct for the lag with them)."""
+        if stochastic:
+            from dataclasses import replace
 
-        steps.append(replace(step, policies=tuple(names.get(id(p), "(idle)") for p in step.policies)))
+            import numpy as np
+
+            log_prob = {seat: np.full(len(step.who[seat]), np.nan, np.float32) for seat in step.who}
+            for name, policy in stochastic.items():
+                for seat in log_prob:
+                    rows = np.flatnonzero(step.rows_of(name, seat))
+                    if len(rows):
+                        log_prob[seat][rows] = policy.log_prob(step.obs[seat][rows], step.mask[seat][rows],
+                                                               step.actions[seat][rows], seat=seat)
+            step = replace(step, log_prob=log_prob)
+        steps.append(step)
 
     jobs = [GameTask(t.index, t.seed, tuple(tuple(built[n] for n in slot) if isinstance(slot, tuple) else built[slot]
-                                            for slot in t.lineup)) for t in tasks]
+                                            for slot in t.lineup), t.opening) for t in tasks]
     records = run(game, jobs, batch=batch, on_step=keep, with_state=with_state)
     return records, steps
 
@@ -147,10 +163,23 @@ class Backend(ABC):
     name: str
     workers: int
 
+    def submit_rollouts(self, game: Game, learners: Sequence[LearnerSpec], others: Sequence[EntrantSpec],
+                        chunks: Sequence[Sequence[TaskSpec]], batch: int, with_state: bool) -> list[Any]:
+        """Start training games, chunk by chunk, on the workers; returns one handle per chunk.
+
+        The learners' weights are sent once for all chunks. Here (no workers) the chunks are
+        played at once and the handles are their results."""
+        return [rollout_chunk(game.ref, learners, others, chunk, batch, with_state) for chunk in chunks]
+
+    def collect_rollouts(self, handles: Sequence[Any]) -> list[tuple[list, list]]:
+        """(records, steps) of each chunk, in chunk order, once they are played (a lost worker's
+        chunk is played again)."""
+        return list(handles)
+
     def rollouts(self, game: Game, learners: Sequence[LearnerSpec], others: Sequence[EntrantSpec],
                  chunks: Sequence[Sequence[TaskSpec]], batch: int, with_state: bool) -> list[tuple[list, list]]:
         """Training games, chunk by chunk (results in chunk order)."""
-        return [rollout_chunk(game.ref, learners, others, chunk, batch, with_state) for chunk in chunks]
+        return self.collect_rollouts(self.submit_rollouts(game, learners, others, chunks, batch, with_state))
 
     @abstractmethod
     def run(self, game: Game, tasks: Iterable[GameTask], *, on_record: Callable[[GameRecord], None],
@@ -247,15 +276,20 @@ class ProcessBackend(_Distributed):
 
         self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
         self._args: dict[Future, tuple] = {}
+        self.restarts = 0  # pools replaced after a worker died
+        self._pool_of: dict[Future, int] = {}  # the pool (by restart count) a chunk was submitted to
 
     def _submit(self, args: tuple, fn=play_chunk) -> Future:
         future = self.pool.submit(fn, *args)
         self._args[future] = (fn, args)
+        self._pool_of[future] = self.restarts
         return future
 
-    def rollouts(self, game, learners, others, chunks, batch, with_state):
-        futures = [self._submit((game.ref, learners, others, chunk, batch, with_state), rollout_chunk) for chunk in chunks]
-        return [self._result(f) for f in futures]
+    def submit_rollouts(self, game, learners, others, chunks, batch, with_state):
+        return [self._submit((game.ref, learners, others, chunk, batch, with_state), rollout_chunk) for chunk in chunks]
+
+    def collect_rollouts(self, handles):
+        return [self._result(f) for f in handles]
 
     def _wait(self, handles):
         done, pending = wait(handles, return_when=FIRST_COMPLETED)
@@ -264,13 +298,25 @@ class ProcessBackend(_Distributed):
     def _result(self, handle: Future):
         fn, args = self._args.pop(handle)
         try:
-            return handle.result()
+            result = handle.result()
+            self._pool_of.pop(handle, None)
+            return result
         except RunnerError:
             raise
-        except Exception as error:  # noqa: BLE001 - a broken pool: replay the chunk here
-            if type(error).__name__ == "BrokenProcessPool":
-                return fn(*args)
+        except BrokenProcessPool:  # a worker died (killed, out of memory): a new pool plays the chunk again
+            if self._pool_of.pop(handle, self.restarts) == self.restarts:
+                self._restart()  # once per broken pool: its other chunks are resubmitted to the new one
+            return self._result(self._submit(args, fn))
+        except Exception as error:  # noqa: BLE001 - anything else a worker raised is reported, once
             raise BackendError(f"a worker failed: {type(error).__name__}: {error}") from None
+
+    def _restart(self) -> None:
+        """Replace a broken pool (its other pending chunks are lost with it and resubmitted by their owners)."""
+        import multiprocessing
+
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self.restarts += 1
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
@@ -302,11 +348,13 @@ class RayBackend(_Distributed):
         self.task = ray.remote(max_retries=3, retry_exceptions=False)(play_chunk)
         self.rollout_task = ray.remote(max_retries=3, retry_exceptions=False)(rollout_chunk)
 
-    def rollouts(self, game, learners, others, chunks, batch, with_state):
+    def submit_rollouts(self, game, learners, others, chunks, batch, with_state):
         # the weights go to the object store once and every task reads them by reference
         shared_learners, shared_others = self.ray.put(list(learners)), self.ray.put(list(others))
-        handles = [self.rollout_task.remote(game.ref, shared_learners, shared_others, chunk, batch, with_state)
-                   for chunk in chunks]
+        return [self.rollout_task.remote(game.ref, shared_learners, shared_others, chunk, batch, with_state)
+                for chunk in chunks]
+
+    def collect_rollouts(self, handles):
         return [self._result(h) for h in handles]
 
     def _submit(self, args: tuple) -> Any:

@@ -97,6 +97,31 @@ def load_snapshot(store: Store, player: Player, spec: GameSpec) -> Policy:
     return load_policy(spec, tensors, meta)
 
 
+def latest_snapshot(store: Store, learner: str) -> str | None:
+    """The newest snapshot taken of `learner` (by step, then name), or None if it has none."""
+    snaps = [p for p in store.players() if p.parent == learner and p.weights_path]
+    return max(snaps, key=lambda p: (p.step or 0, p.name)).name if snaps else None
+
+
+def learners_as_snapshots(store: Store | None, names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Names with each learner replaced by its latest snapshot, and one note per replacement.
+
+    A learner has no stored weights of its own; users who name it (the top of the leaderboard,
+    often) mean its latest frozen copy.
+    """
+    out, notes = [], []
+    for name in names:
+        player = store.player(name.strip()) if store is not None and name.strip() else None
+        if player is not None and not player.weights_path and player.kind in ("learner", "team"):
+            snap = latest_snapshot(store, player.name)
+            if snap is not None:
+                notes.append(f"{player.name} is a learner: its latest snapshot {snap} plays for it")
+                out.append(snap)
+                continue
+        out.append(name)
+    return out, notes
+
+
 def resolve(names: Sequence[str], spec: GameSpec, store: Store | None = None,
             cache: SnapshotCache | None = None) -> list[Entrant]:
     """Entrants for `names`: baselines, or players of the run with weights.

@@ -37,6 +37,7 @@ from games.base import (
     move_keys,
 )
 from games.errors import LeagueError
+from league.results import side_name
 
 
 class RunnerError(LeagueError, RuntimeError):
@@ -75,6 +76,7 @@ class GameTask:
     index: int
     seed: int
     lineup: tuple[Slot, ...]  # per side, in the spec's side order
+    opening: tuple[int, ...] = ()  # action ids played for the entrants before they take over (turn-based games)
 
 
 @dataclass(frozen=True)
@@ -90,10 +92,57 @@ class GameRecord:
     length: int
     truncated: bool
     forfeit: str | None = None  # who forfeited the game and why (a crash, an illegal move, a timeout)
+    moves: str | None = None  # the game's actions (see encode_moves); None where not recorded or continuous
+
+
+OPENING_END = "|"  # in encoded moves: the opening's plies come before it
+NO_ACTION = "."  # in a simultaneous game's encoded joint action: a seat that did not act
+_TOKENS = tuple(str(a) for a in range(4096))  # ids as text, made once (encoding is on the runner's hot path)
+
+
+def encode_moves(actions: np.ndarray, opening: int = 0) -> str:
+    """A game's actions as compact text: ids by spaces, one step's joint action joined by commas.
+
+    `actions` is (plies,) for a turn-based game or (steps, seats) for a simultaneous one, with
+    -1 where a seat did not act; the first `opening` plies were the opening. Chance outcomes
+    are not stored: they follow from the game's seed.
+
+    Example:
+        >>> encode_moves(np.array([3, 3, 4]), opening=2), encode_moves(np.array([[0, 2], [1, -1]]))
+        ('3 3 | 4', '0,2 1,.')
+    """
+    if actions.ndim == 1:
+        values = actions.tolist()
+        small = not values or (min(values) >= 0 and max(values) < len(_TOKENS))
+        tokens = list(map(_TOKENS.__getitem__, values)) if small else [str(a) for a in values]
+    else:
+        tokens = [",".join(NO_ACTION if a < 0 else str(a) for a in row) for row in actions.tolist()]
+    if 0 < opening:
+        tokens.insert(min(opening, len(tokens)), OPENING_END)
+    return " ".join(tokens)
+
+
+def decode_moves(text: str) -> tuple[list[int | tuple[int | None, ...]], int]:
+    """(actions, opening plies) from `encode_moves` text; a joint action is a tuple (None: no action).
+
+    Example:
+        >>> decode_moves("3 3 | 4"), decode_moves("0,2 1,.")
+        (([3, 3, 4], 2), ([(0, 2), (1, None)], 0))
+    """
+    actions: list[int | tuple[int | None, ...]] = []
+    opening = 0
+    for token in text.split():
+        if token == OPENING_END:
+            opening = len(actions)
+        elif "," in token:
+            actions.append(tuple(None if a == NO_ACTION else int(a) for a in token.split(",")))
+        else:
+            actions.append(int(token))
+    return actions, opening
 
 
 def slot_name(slot: Slot) -> str:
-    return "+".join(e.name for e in slot) if isinstance(slot, tuple) else slot.name
+    return side_name([e.name for e in slot]) if isinstance(slot, tuple) else slot.name
 
 
 def slot_members(spec: GameSpec, side: int, slot: Slot) -> list[tuple[str, Entrant]]:
@@ -171,6 +220,7 @@ def run(
     collect: bool = True,
     forfeits: bool = False,
     move_timeout: float | None = None,
+    record_moves: bool = True,
 ) -> list[GameRecord]:
     """Play every task in lockstep batches of at most `batch` copies; records in task order.
 
@@ -183,18 +233,26 @@ def run(
     `on_record` is called as each game finishes (the tournament stores it there);
     `on_step` receives every step for learners (`with_state` adds the global state).
     `env` reuses a VecEnv across calls; `collect=False` returns no records.
+
+    A task's `opening` is played for its entrants first (its actions, in order, by whichever
+    seat is to move). Each record keeps the game's moves (`encode_moves`) unless
+    `record_moves=False` or an action is continuous. A lazy stream may yield None for "no
+    game can start now" (a tournament holding back a pairing under test): the copy idles and
+    the stream is asked again once the next game has been reported.
     """
     spec = game.spec
     seating = _Seating(spec)
-    pending = iter(tasks)
+    stream = _Stream(tasks)
     if env is not None:
         n = env.n
     else:
         n = min(batch, len(tasks)) if hasattr(tasks, "__len__") else batch  # type: ignore[arg-type]
         if n == 0:
             return []
-    first = [task for task in (next(pending, None) for _ in range(n)) if task is not None]
+    first = [task for task in (stream.pull() for _ in range(n)) if task is not None]
     if not first:
+        if not stream.ended:
+            raise RunnerError("the stream of games waits for results with no game in flight")
         return []
     if env is None:
         env = game.make(n, seed=first[0].seed)
@@ -207,14 +265,16 @@ def run(
     upcoming: list[GameTask | None] = [None] * n
     next_seeds = np.full(n, -1, dtype=np.int64)
     records: dict[int, GameRecord] = {}
+    tape = _Tape(spec, n, record_moves)
 
     def seat_entrants(c: int, task: GameTask | None) -> None:
         seats = seating.seats_of(task) if task is not None else dict.fromkeys(seat_names, 0)
         for seat, eid in seats.items():
             who[seat][c] = eid
+        tape.start(c, task)
 
     def reserve(c: int) -> None:
-        upcoming[c] = next(pending, None)
+        upcoming[c] = stream.pull()
         next_seeds[c] = upcoming[c].seed if upcoming[c] is not None else -1
 
     for c, task in enumerate(first):
@@ -234,7 +294,10 @@ def run(
             state_before = env.state.copy() if with_state else None
             who_before = {s: who[s].copy() for s in seat_names}
         faults: dict[int, tuple[str, str]] | None = {} if forfeits else None
-        actions = _act(env, spec, seating.entrants, who, seat_index, forfeits=faults, move_timeout=move_timeout)
+        forced = tape.forced(env, current)
+        actions = _act(env, spec, seating.entrants, who, seat_index, forfeits=faults, move_timeout=move_timeout,
+                       forced=forced)
+        tape.write(env, actions)
         try:
             result = env.step(actions, next_seeds=next_seeds)
         except IllegalActionError as error:
@@ -242,9 +305,10 @@ def run(
             raise RunnerError(f"entrant {culprit!r} played an illegal move: {error}", entrant=culprit, seat=error.seat) from None
         if on_step is not None:
             on_step(StepBatch(obs_before, mask_before, acting_before, state_before, actions, result, who_before,
-                              tuple(e.policy for e in seating.entrants)))
+                              tuple(e.name for e in seating.entrants)))
         finished = result.finished.tolist()
         so_far = env.returns_so_far() if faults else {}
+        plies = env.ply.copy() if faults else env.ply  # a forfeited copy's length, before it is reset
         for c in sorted(set(finished) | set(faults or ())):
             task = current[c]
             current[c] = upcoming[c]
@@ -262,7 +326,7 @@ def run(
                 length, truncated = int(result.episode_length[row]), bool(result.truncated[c])
             else:
                 seat_returns = {seat: float(so_far[seat][c]) for seat in seat_names}
-                length, truncated = int(env.ply[c]), False
+                length, truncated = int(plies[c]), False
             side_returns = spec.side_returns(seat_returns)
             fault = (faults or {}).get(c)
             ranks = spec.outcome(side_returns) if fault is None else _forfeit_ranks(task, fault[0])
@@ -277,12 +341,127 @@ def run(
                 length=length,
                 truncated=truncated,
                 forfeit=reason,
+                moves=tape.moves(c, length, len(task.opening), forfeited=fault is not None),
             )
             if collect:
                 records[task.index] = record
             if on_record is not None:
                 on_record(record)
+            stream.waiting = False  # a reported game may let the stream go on
+        for c in stream.idle(current):  # copies left idle while the stream waited
+            current[c] = stream.pull()
+            if current[c] is None:
+                break
+            seat_entrants(c, current[c])
+            env.reset(seeds=[current[c].seed], copies=[c])
+            reserve(c)
+    if not stream.ended:
+        raise RunnerError("the stream of games waits for results with no game in flight")
     return [records[k] for k in sorted(records)]
+
+
+_END = object()
+
+
+class _Stream:
+    """The runner's side of a task stream, where None means "no game can start now" (ask later)."""
+
+    def __init__(self, tasks: Iterable[GameTask | None]):
+        self._tasks = iter(tasks)
+        self.ended = False
+        self.waiting = False  # the stream said None; ask again once a game has been reported
+        self.waited = False  # it ever did: idle copies may need a game later
+
+    def pull(self) -> GameTask | None:
+        if self.ended or self.waiting:
+            return None
+        task = next(self._tasks, _END)
+        if task is _END:
+            self.ended = True
+            return None
+        if task is None:
+            self.waiting = self.waited = True
+        return task  # type: ignore[return-value]
+
+    def idle(self, current: Sequence[GameTask | None]) -> list[int]:
+        """Copies without a game, when the stream may have one for them now."""
+        if not self.waited or self.ended or self.waiting:
+            return []
+        return [c for c, task in enumerate(current) if task is None]
+
+
+class _Tape:
+    """Per copy: the opening still to be played for the entrants, and the moves played so far."""
+
+    def __init__(self, spec: GameSpec, n: int, record: bool):
+        self.spec = spec
+        self.rows = np.arange(n)
+        self.opening_length = np.zeros(n, dtype=np.int64)
+        self.openings = np.zeros((n, 8), dtype=np.int64)  # (n, longest opening so far)
+        self.any_opening = False
+        shape = (n, 64) if spec.turn_based else (n, 64, len(spec.seats))  # (copies, plies[, seats]); grows
+        self.discrete = all(seat.discrete for seat in spec.seats)
+        self.played = np.full(shape, -1, dtype=np.int32) if record and self.discrete else None
+        self._step = np.full(n, -1, dtype=np.int32)  # one step's actions (turn-based), reused
+
+    def start(self, c: int, task: GameTask | None) -> None:
+        length = len(task.opening) if task is not None else 0
+        self.opening_length[c] = length
+        if not length:
+            return
+        if not (self.spec.turn_based and self.discrete):
+            raise RunnerError(f"game {task.index} has an opening, but openings need a turn-based game with "
+                              f"discrete actions and {self.spec.name} is not one")
+        if length > self.openings.shape[1]:
+            self.openings = np.pad(self.openings, ((0, 0), (0, length - self.openings.shape[1])))
+        self.openings[c, :length] = task.opening
+        self.any_opening = True
+
+    def forced(self, env: VecEnv, current: Sequence[GameTask | None]) -> np.ndarray | None:
+        """(n,) the opening's action where a copy is still in its opening, else -1; None if nowhere."""
+        if not self.any_opening:
+            return None
+        live = env.ply < self.opening_length
+        if not live.any():
+            return None
+        forced = np.where(live, self.openings[self.rows, np.minimum(env.ply, self.openings.shape[1] - 1)], -1)
+        for seat in self.spec.seat_names:
+            rows = np.flatnonzero(live & env.acting[seat])
+            mask = env.mask[seat]
+            wanted = forced[rows]
+            legal = (wanted < mask.shape[1]) & mask[rows, np.minimum(wanted, mask.shape[1] - 1)]
+            if not legal.all():
+                c = int(rows[np.flatnonzero(~legal)[0]])
+                raise RunnerError(f"the opening of game {current[c].index} plays action {int(forced[c])} for "
+                                  f"{seat!r} at ply {int(env.ply[c]) + 1}, which is not legal there")
+        return forced
+
+    def write(self, env: VecEnv, actions: dict[str, np.ndarray]) -> None:
+        """Keep this step's actions (call before env.step: it uses the acting seats and plies)."""
+        if self.played is None:
+            return
+        ply = env.ply
+        top = int(ply.max())
+        if top >= self.played.shape[1]:
+            grow = [(0, 0)] * self.played.ndim
+            grow[1] = (0, max(self.played.shape[1], top + 1 - self.played.shape[1]))
+            self.played = np.pad(self.played, grow, constant_values=-1)
+        if self.spec.turn_based:
+            step = self._step
+            for seat, chosen in actions.items():
+                np.copyto(step, chosen, where=env.acting[seat], casting="unsafe")  # one seat acts per copy
+            self.played[self.rows, ply] = step
+            return
+        for k, seat in enumerate(self.spec.seat_names):
+            chosen = actions.get(seat)
+            self.played[self.rows, ply, k] = -1 if chosen is None else np.where(env.acting[seat], chosen, -1)
+
+    def moves(self, c: int, length: int, opening: int, *, forfeited: bool) -> str | None:
+        """Copy c's finished game as text; a forfeited game keeps the moves before the forfeit."""
+        if self.played is None:
+            return None
+        kept = max(0, length - 1) if forfeited else length
+        return encode_moves(self.played[c, :kept], opening=min(opening, kept))
 
 
 def _forfeit_ranks(task: GameTask, culprit: str) -> tuple[int, ...]:
@@ -350,12 +529,13 @@ def _call(policy: Policy, entrant: Entrant, env: VecEnv, seat: str, rows: np.nda
 
 def _act(env: VecEnv, spec: GameSpec, everyone: Sequence[Entrant], who: dict[str, np.ndarray],
          seat_index: dict[str, int], *, forfeits: dict[int, tuple[str, str]] | None = None,
-         move_timeout: float | None = None) -> dict[str, np.ndarray]:
+         move_timeout: float | None = None, forced: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """One batched `act` call per (entrant, seat) group of acting copies.
 
     Without `forfeits` any failure raises RunnerError. With it, a failing entrant forfeits
     only the games it failed in: `forfeits[copy]` gets (entrant, reason), and the copy gets a legal
-    placeholder action (the runner ends that game right after the step).
+    placeholder action (the runner ends that game right after the step). Where `forced` (n,)
+    holds an action (an opening's), that action is played and no entrant is asked.
     """
     actions: dict[str, np.ndarray] = {}
     for seat_spec in spec.seats:
@@ -367,6 +547,10 @@ def _act(env: VecEnv, spec: GameSpec, everyone: Sequence[Entrant], who: dict[str
         out = np.zeros(env.n, dtype=np.int64) if seat_spec.discrete else \
             np.full((env.n, *tail), seat_spec.action.low, dtype=np.float32)
         ids = who[seat]
+        book = None
+        if forced is not None:
+            book = np.flatnonzero(acting & (forced >= 0))
+            acting = acting & (forced < 0)  # the opening moves here, not the entrant
         for eid in np.unique(ids[acting]).tolist():
             rows = np.flatnonzero(acting & (ids == eid))
             entrant = everyone[eid]
@@ -387,6 +571,8 @@ def _act(env: VecEnv, spec: GameSpec, everyone: Sequence[Entrant], who: dict[str
                 if forfeits is None:
                     raise RunnerError(f"entrant {fault.entrant!r} {fault.reason}", entrant=fault.entrant, seat=seat) from None
                 out[rows] = _salvage(env, seat_spec, entrant, rows, seat_index[seat], tail, fault, forfeits)
+        if book is not None:
+            out[book] = forced[book]
         actions[seat] = out
     return actions
 

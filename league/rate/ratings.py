@@ -387,73 +387,15 @@ def _ranks_from_scores(scores: Sequence[float], tolerance: float) -> list[int]:
     return ranks
 
 
-@dataclass(frozen=True, eq=False)
-class PayoffMatrix:
-    """Head-to-head results: entry [i, j] counts row player i's results against column player j.
+def rater_from(settings: Mapping[str, Any] | None) -> Rater:
+    """A Rater from a run's `ratings` settings: TrueSkill keys plus `anchors = {name = mu}`.
 
     Example:
-        >>> m = payoff_matrix([(("a", "b"), (0, 1)), (("a", "b"), (0, 0))])
-        >>> m.score.tolist()
-        [[nan, 0.75], [0.25, nan]]
+        >>> rater = rater_from({"mu": 25.0, "anchors": {"random": 0.0}})
+        >>> rater.anchors["random"].mu
+        0.0
     """
-
-    names: tuple[str, ...]
-    wins: np.ndarray  # (n, n) int
-    draws: np.ndarray  # (n, n) int
-    losses: np.ndarray  # (n, n) int
-    games: np.ndarray  # (n, n) int
-
-    def __post_init__(self) -> None:
-        for counts in (self.wins, self.draws, self.losses, self.games):
-            counts.flags.writeable = False  # a frozen record should not change under its readers
-
-    @property
-    def score(self) -> np.ndarray:
-        """(wins + draws / 2) / games per pair, NaN where the pair never met."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            score = (self.wins + 0.5 * self.draws) / self.games
-        return np.where(self.games == 0, np.nan, score)
-
-
-def payoff_matrix(
-    results: Iterable[tuple[tuple[str, ...], tuple[int, ...]]], names: Sequence[str] | None = None
-) -> PayoffMatrix:
-    """Count wins, draws and losses between every pair of entrants.
-
-    Each result is (entrant name per side, rank per side) of one game; lower rank wins.
-    A game of three or more sides counts once for every pair of sides. A pick-up team
-    ("a+b") counts under its whole name. With `names`, only those entrants are counted
-    (in that order); otherwise every entrant, sorted. A game of an entrant against
-    itself tells nothing about either and is skipped.
-
-    Example:
-        >>> m = payoff_matrix([(("a", "b", "c"), (0, 1, 1))])
-        >>> m.names, m.wins.tolist(), m.draws.tolist()
-        (('a', 'b', 'c'), [[0, 1, 1], [0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 1], [0, 1, 0]])
-    """
-    games = []
-    for sides, ranks in results:
-        if len(sides) != len(ranks):
-            raise RatingError(f"a result has {len(sides)} sides but {len(ranks)} ranks; give one rank per side.")
-        games.append((tuple(sides), tuple(int(r) for r in ranks)))
-    if names is None:
-        names = sorted({name for sides, _ in games for name in sides})
-    if len(set(names)) != len(names):
-        raise RatingError("names must not repeat in a payoff matrix.")
-    index = {name: i for i, name in enumerate(names)}
-    n = len(names)
-    wins, draws, losses, played = (np.zeros((n, n), dtype=np.int64) for _ in range(4))
-    for sides, ranks in games:
-        for a in range(len(sides)):
-            for b in range(len(sides)):
-                i, j = index.get(sides[a]), index.get(sides[b])
-                if i is None or j is None or i == j:
-                    continue
-                played[i, j] += 1
-                if ranks[a] < ranks[b]:
-                    wins[i, j] += 1
-                elif ranks[a] == ranks[b]:
-                    draws[i, j] += 1
-                else:
-                    losses[i, j] += 1
-    return PayoffMatrix(tuple(names), wins, draws, losses, played)
+    values = dict(settings or {})
+    anchors = values.pop("anchors", {}) or {}
+    config = RatingConfig.from_mapping(values)
+    return Rater(config=config, anchors={name: Rating(float(mu), config.sigma / 10) for name, mu in anchors.items()})

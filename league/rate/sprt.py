@@ -31,7 +31,7 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from games.errors import LeagueError
 
@@ -121,43 +121,43 @@ def elo_interval(counts: Pentanomial, z: float = 1.959963984540054) -> tuple[flo
     return score_to_elo(mean), score_to_elo(mean - half), score_to_elo(mean + half)
 
 
+def _solve(frequencies: list[float], phi: list[float]) -> list[float]:
+    """p_i = f_i / (1 + theta phi_i) with theta solving g(theta) = sum f_i phi_i / (1 + theta phi_i) = 0.
+
+    g decreases in theta on the interval where every denominator stays positive: Newton's
+    method from theta = 0, kept inside a shrinking bracket by bisection when a step leaves it.
+    """
+    lo = -1.0 / max(phi) + 1e-12 if max(phi) > 0 else -1e12
+    hi = -1.0 / min(phi) - 1e-12 if min(phi) < 0 else 1e12
+    theta = 0.0
+    for _ in range(200):
+        g = slope = 0.0
+        for f, x in zip(frequencies, phi):
+            d = 1.0 + theta * x
+            g += f * x / d
+            slope -= f * x * x / (d * d)
+        if g > 0:
+            lo = theta
+        else:
+            hi = theta
+        step = theta - g / slope if slope < 0 else 0.5 * (lo + hi)
+        if not lo < step < hi:
+            step = 0.5 * (lo + hi)
+        if abs(step - theta) <= 1e-15 * max(1.0, abs(theta)):
+            theta = step
+            break
+        theta = step
+    return [f / (1.0 + theta * x) for f, x in zip(frequencies, phi)]
+
+
 def _mle(frequencies: list[float], mu: float) -> list[float]:
     """The distribution on SCORES closest in likelihood to `frequencies` whose mean is `mu`.
 
-    p_i = f_i / (1 + lam (a_i - mu)), lam solving sum f_i (a_i - mu) / (1 + lam (a_i - mu)) = 0,
-    found by bisection on the interval where every denominator stays positive.
+    p_i = f_i / (1 + lam (a_i - mu)), lam solving sum f_i (a_i - mu) / (1 + lam (a_i - mu)) = 0.
     """
-    d = [a - mu for a in SCORES]
-    lo = -1.0 / max(d) + 1e-12 if max(d) > 0 else -1e12
-    hi = -1.0 / min(d) - 1e-12 if min(d) < 0 else 1e12
-
-    def g(lam: float) -> float:
-        return sum(f * x / (1.0 + lam * x) for f, x in zip(frequencies, d))
-
-    for _ in range(200):  # g decreases in lam
-        mid = 0.5 * (lo + hi)
-        if g(mid) > 0:
-            lo = mid
-        else:
-            hi = mid
-    lam = 0.5 * (lo + hi)
-    p = [f / (1.0 + lam * x) for f, x in zip(frequencies, d)]
+    p = _solve(frequencies, [a - mu for a in SCORES])
     total = sum(p)
     return [x / total for x in p]
-
-
-def _solve(frequencies: list[float], phi: list[float]) -> list[float]:
-    """p_i = f_i / (1 + theta phi_i) with theta solving sum f_i phi_i / (1 + theta phi_i) = 0 (bisection)."""
-    lo = -1.0 / max(phi) + 1e-12 if max(phi) > 0 else -1e12
-    hi = -1.0 / min(phi) - 1e-12 if min(phi) < 0 else 1e12
-    for _ in range(200):  # the sum decreases in theta
-        mid = 0.5 * (lo + hi)
-        if sum(f * x / (1.0 + mid * x) for f, x in zip(frequencies, phi)) > 0:
-            lo = mid
-        else:
-            hi = mid
-    theta = 0.5 * (lo + hi)
-    return [f / (1.0 + theta * x) for f, x in zip(frequencies, phi)]
 
 
 def _mle_normalized(frequencies: list[float], t: float, tolerance: float = 1e-4) -> list[float]:
@@ -238,9 +238,42 @@ class SPRT:
             p0, p1 = _mle_normalized(f, self.elo0 * scale), _mle_normalized(f, self.elo1 * scale)
         return total * sum(fi * math.log(b / a) for fi, a, b in zip(f, p0, p1))
 
+    def pairs_to_decide(self, counts: Pentanomial, limit: int) -> int:
+        """The fewest more pairs that could end the test (all won: H1; all lost: H0), at most `limit`.
+
+        A tournament keeps no more pairs of a pairing in flight than this, so that a decision
+        is not followed by a batch of games that no longer matter.
+
+        Example:
+            >>> test = SPRT(0, 50)
+            >>> test.pairs_to_decide(Pentanomial(), 100), test.pairs_to_decide(Pentanomial(ww=15), 100)
+            (14, 2)
+            >>> SPRT(0, 5).pairs_to_decide(Pentanomial(ld=20, dd_wl=40, wd=20), 50)  # even: no end in sight
+            50
+        """
+        best = max(0, int(limit))
+        for won in (True, False):
+
+            def ends(k: int) -> bool:
+                more = replace(counts, ww=counts.ww + k) if won else replace(counts, ll=counts.ll + k)
+                value = self.llr(more)
+                return value >= self.upper if won else value <= self.lower
+
+            if best == 0 or not ends(best):
+                continue
+            lo, hi = 0, best  # ends(hi); the LLR moves monotonically with more pairs of one kind
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (lo, mid) if ends(mid) else (mid, hi)
+            best = hi if lo or not ends(0) else 0
+        return best
+
     def status(self, counts: Pentanomial) -> str:
         """'H1' (accept: stronger by elo1), 'H0' (accept: not stronger than elo0), or 'running'."""
-        value = self.llr(counts)
+        return self.verdict(self.llr(counts))
+
+    def verdict(self, value: float) -> str:
+        """`status` for an LLR already computed."""
         if value >= self.upper:
             return "H1"
         if value <= self.lower:

@@ -14,12 +14,9 @@ Example:
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from league.store.database import Store
-
-TEAM_SEPARATOR = "+"
 
 
 @dataclass(frozen=True)
@@ -40,59 +37,37 @@ class Standing:
     per_capita: float | None = None  # mixed games: mean return per seat of its side, against the pool
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return dict(vars(self))  # flat fields: no deep copy (a leaderboard has thousands of them)
 
 
 def per_capita_returns(store: Store, seats_per_side: list[int]) -> dict[str, float]:
     """Mean return per seat of each entrant's side over its games against others (Melting Pot's
-    focal-vs-background measure for general-sum games)."""
-    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for match in store.matches():
-        members = [m for side in match.sides for m in side.split(TEAM_SEPARATOR)]
-        if len(match.sides) != len(seats_per_side) or len(set(members)) < len(members):
-            continue
-        for k, side in enumerate(match.sides):
-            for member in side.split(TEAM_SEPARATOR):
-                sums[member][0] += match.returns[k] / seats_per_side[k]
-                sums[member][1] += 1
-    return {name: total / n for name, (total, n) in sums.items() if n}
+    focal-vs-background measure for general-sum games), from the store's running totals."""
+    out = {}
+    for name, by_side in store.side_returns(len(seats_per_side)).items():
+        games = sum(n for _, _, n in by_side)
+        if games:
+            out[name] = sum(total / seats_per_side[k] for k, total, _ in by_side) / games
+    return out
 
 
 def latest_metric(store: Store, key: str) -> dict[str, float]:
     """Each player's newest value of one metric."""
-    out: dict[str, tuple[int, float]] = {}
-    for metric in store.metrics(key=key):
-        if metric.player not in out or metric.step >= out[metric.player][0]:
-            out[metric.player] = (metric.step, metric.value)
-    return {name: value for name, (_, value) in out.items()}
+    return store.latest_metric(key)
 
 
 def forfeit_counts(store: Store) -> dict[str, int]:
     """name -> games it forfeited (the stored reason starts with the entrant's name)."""
-    counts: dict[str, int] = defaultdict(int)
-    for match in store.matches():
-        if match.forfeit:
-            counts[match.forfeit.split(" ", 1)[0]] += 1
-    return counts
+    return {name: f for name, (_, _, _, f) in store.results().items() if f}
 
 
 def results(store: Store) -> dict[str, list[int]]:
     """name -> [wins, draws, losses] over every stored game of two or more sides.
 
-    A learner playing itself (self-play) is on both sides: such games count for nobody.
+    A learner playing itself (self-play) is on both sides: such games count for nobody. The
+    store keeps these totals as games are stored, so this reads one row per player.
     """
-    table: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for match in store.matches():
-        members = [m for side in match.sides for m in side.split(TEAM_SEPARATOR)]
-        if len(match.sides) < 2 or len(set(members)) < len(members):
-            continue
-        for k, side in enumerate(match.sides):
-            mine = match.ranks[k]
-            others = [r for i, r in enumerate(match.ranks) if i != k]
-            outcome = 0 if all(mine < o for o in others) else 1 if all(mine <= o for o in others) else 2
-            for member in side.split(TEAM_SEPARATOR):
-                table[member][outcome] += 1
-    return table
+    return {name: [w, d, l] for name, (w, d, l, _) in store.results().items()}
 
 
 def standings(store: Store, system: str = "trueskill", *, spec=None) -> list[Standing]:
@@ -101,9 +76,10 @@ def standings(store: Store, system: str = "trueskill", *, spec=None) -> list[Sta
     With the run's game `spec`, mixed (general-sum) games also get per-capita returns.
     """
     players = {p.name: p for p in store.players()}
-    wdl = results(store)
+    totals = store.results()
+    wdl = {name: [w, d, l] for name, (w, d, l, _) in totals.items()}
     exploit = latest_metric(store, "exploitability")
-    lost = forfeit_counts(store)
+    lost = {name: f for name, (_, _, _, f) in totals.items() if f}
     capita = per_capita_returns(store, [len(s.seats) for s in spec.sides]) if spec is not None and spec.kind == "mixed" else {}
     rows = []
     for name, (mu, sigma, games) in store.ratings(system).items():

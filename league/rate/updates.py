@@ -24,12 +24,8 @@ from typing import Mapping, Sequence
 
 from league.play.runner import GameRecord
 from league.rate.ratings import Rater, Rating
+from league.results import members
 
-TEAM_SEPARATOR = "+"
-
-
-def members(side: str) -> list[str]:
-    return side.split(TEAM_SEPARATOR)
 
 
 def rate_records(records: Sequence[GameRecord], rater: Rater, current: Mapping[str, Rating],
@@ -66,3 +62,24 @@ def rate_records(records: Sequence[GameRecord], rater: Rater, current: Mapping[s
         ratings.update(updates)
         out[k] = updates
     return out
+
+
+def stored_game_rater(rater: Rater):
+    """`rate(games, current)` for the store (`Store.record_rated`, `Store.rate_stored`): the store calls
+    it inside the transaction that writes the games, with the ratings stored at that moment, so
+    no concurrent update can be lost. One-side games are rated as one free-for-all per seed.
+
+    Example:
+        >>> from league.store.database import NewMatch
+        >>> rate = stored_game_rater(Rater())
+        >>> (update,) = rate([NewMatch("tournament", "g", 1, ("a", "b"), (1.0, -1.0), (0, 1), 5)], {})
+        >>> update["a"][0] > 25 > update["b"][0]
+        True
+    """
+    def rate(games, current):
+        records = [GameRecord(g.game_index or 0, g.seed, tuple(g.sides), tuple(g.returns), (), tuple(g.ranks),
+                              g.length, g.truncated) for g in games]
+        ratings = {name: Rating(mu, sigma) for name, (mu, sigma) in current.items()}
+        return [{name: (r.mu, r.sigma) for name, r in update.items()} for update in rate_records(records, rater, ratings)]
+
+    return rate

@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from league.rate.metagame import symmetric_payoff, zero_sum_nash
-from league.rate.ratings import payoff_matrix
+from league.results import PayoffTable, is_pickup
 
 SCALE = 400.0 / np.log(10.0)  # Elo points per natural-log odds
 
@@ -47,23 +47,16 @@ class NashRow:
     games: int
 
 
+def _two_side_table(results: Iterable[tuple[Sequence[str], Sequence[int]]]) -> PayoffTable:
+    """The payoff table of two-side results, skipping pick-up sides (and self-play, which tells nothing)."""
+    return PayoffTable.from_results((tuple(s), tuple(r), (0.0, 0.0)) for s, r in results
+                                    if len(s) == 2 and not any(is_pickup(x) for x in s))
+
+
 def _pairs(results: Iterable[tuple[Sequence[str], Sequence[int]]]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(names, wins (n, n), draws (n, n)) from two-side results, skipping pick-up sides and self-play."""
-    rows = [(tuple(s), tuple(r)) for s, r in results if len(s) == 2 and s[0] != s[1] and not any("+" in x for x in s)]
-    names = sorted({x for s, _ in rows for x in s})
-    index = {n: i for i, n in enumerate(names)}
-    n = len(names)
-    wins, draws = np.zeros((n, n)), np.zeros((n, n))
-    for (a, b), (ra, rb) in rows:
-        i, j = index[a], index[b]
-        if ra < rb:
-            wins[i, j] += 1
-        elif rb < ra:
-            wins[j, i] += 1
-        else:
-            draws[i, j] += 1
-            draws[j, i] += 1
-    return names, wins, draws
+    """(names, wins (n, n), draws (n, n)) from two-side results."""
+    matrix = _two_side_table(results).matrix()
+    return list(matrix.names), matrix.wins.astype(float), matrix.draws.astype(float)
 
 
 def _fit(wins: np.ndarray, draws: np.ndarray, prior: float = 1e-3) -> np.ndarray:
@@ -125,11 +118,10 @@ def nash_view(results: Iterable[tuple[Sequence[str], Sequence[int]]], *, alpha: 
         >>> [(r.name, round(r.nash, 3), round(r.alpharank, 3)) for r in nash_view(rps)]
         [('paper', 0.333, 0.333), ('rock', 0.333, 0.333), ('scissors', 0.333, 0.333)]
     """
-    results = list(results)
-    names, _, _ = _pairs(results)
+    matrix = _two_side_table(results).matrix()
+    names = list(matrix.names)
     if not names:
         return []
-    matrix = payoff_matrix([(s, r) for s, r in results if len(s) == 2 and s[0] != s[1]], names=names)
     score = matrix.score  # (n, n) with NaN where unplayed
     payoff = symmetric_payoff(score)
     weights, _ = zero_sum_nash((payoff - payoff.T) / 2)

@@ -3,8 +3,14 @@
 Two entrants of a pairing play games in pairs that share a seed, with sides swapped (the
 same cards, the same first move), as chess-engine testers play paired openings. Each
 pairing's results are kept as pentanomial counts of those pairs; with `sprt` a pairing
-stops as soon as the generalised SPRT accepts H0 or H1 (league/sprt.py), otherwise it plays
-`games` games and reports an Elo difference with a 95% interval.
+stops as soon as the generalised SPRT accepts H0 or H1 (league/rate/sprt.py), otherwise it
+plays `games` games and reports an Elo difference with a 95% interval. A pairing under test
+never has more games in flight than could end its test (league/tournament/pacing.py), so a
+decision is overrun by a few games, which are still stored and counted.
+
+Both games of a pair start from the same opening (league/tournament/openings.py): random
+plies, a book, or by default a few random plies where two deterministic entrants would
+otherwise replay one game. Every game is stored with its moves (league/tournament/records.py).
 
 - round-robin: every pair of entrants. On a one-side (cooperative) game every entrant plays
   the same seeded episodes and each seed is rated as a free-for-all.
@@ -15,6 +21,10 @@ stops as soon as the generalised SPRT accepts H0 or H1 (league/sprt.py), otherwi
 Every finished game is stored and rated in one transaction before it is reported. A
 tournament is keyed by its configuration: running the same command again plays only what
 is missing, so a killed tournament resumes and never counts a game twice.
+
+This module holds the formats' schedules and `play_tournament`. The configuration, its key and
+its checks are in league/tournament/config.py, a pairing's statistics in pairing.py, and the
+engine that hands games to a backend and stores and rates them in engine.py.
 
 Example:
     >>> import games
@@ -28,52 +38,23 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 from games.base import Game, GameSpec, derive_seed
-from games.errors import LeagueError
-from league.play.runner import Entrant, GameRecord, GameTask, RunnerError
-from league.rate.ratings import Rater, Rating
-from league.rate.sprt import SPRT, Pentanomial, SPRTError, elo_interval
-from league.rate.updates import rate_records
-from league.store.database import NewMatch, Store
+from league.play.runner import Entrant, GameRecord, GameTask
+from league.rate.ratings import Rater
+from league.rate.updates import stored_game_rater
+from league.store.database import Store
+from league.tournament.config import FORMATS  # noqa: F401  (league/app/cli.py imports it from here)
+from league.tournament.config import TournamentConfig, TournamentError, check, fixed_pairings
+from league.tournament.engine import TournamentPlay
+from league.tournament.openings import NO_OPENINGS, OpeningPlan
+from league.tournament.pairing import Pairing
 
-FORMATS = ("round-robin", "gauntlet", "swiss")
-TEAM_SEPARATOR = "+"
-
-
-class TournamentError(LeagueError, ValueError):
-    """A tournament that cannot be played as configured."""
-
-
-@dataclass(frozen=True)
-class TournamentConfig:
-    """What defines a tournament; the same config is the same tournament (and resumes it)."""
-
-    game: str  # the game's registry reference
-    entrants: tuple[str, ...]
-    games: int  # games per pairing (two-side games; the SPRT's cap) or seeded episodes per entrant (one side)
-    seed: int = 0
-    format: str = "round-robin"
-    challengers: tuple[str, ...] = ()  # gauntlet: who plays the field
-    rounds: int = 0  # swiss: 0 means ceil(log2 n) + 2
-    sprt: str = ""  # e.g. "elo0=0,elo1=10,alpha=0.05,beta=0.05"
-
-    def key(self) -> str:
-        text = json.dumps(asdict(self), sort_keys=True)
-        return f"{self.format}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
-
-    def swiss_rounds(self) -> int:
-        return self.rounds or math.ceil(math.log2(max(2, len(self.entrants)))) + 2
-
-    def test(self) -> SPRT | None:
-        return SPRT.parse(self.sprt) if self.sprt else None
+OPENINGS_AHEAD = 32  # random openings are drawn this many pairs ahead (an SPRT may stop a pairing long before its cap)
 
 
 @dataclass(frozen=True)
@@ -84,83 +65,16 @@ class TournamentResult:
     resumed: int  # games found already stored
     seconds: float
     pairings: tuple["Pairing", ...] = ()
+    openings: OpeningPlan = NO_OPENINGS  # the openings played, and how many were skipped
+    key: str = ""  # the tournament's key in the store
 
 
-@dataclass
-class Pairing:
-    """Two entrants' match inside a tournament, with its paired-game statistics."""
-
-    index: int
-    a: str
-    b: str
-    games: int = 0
-    points: float = 0.0  # a's points
-    pending: dict[int, float] = field(default_factory=dict)  # pair -> a's score in its first finished game
-    pairs: list[float] = field(default_factory=list)  # a's points per complete pair
-    status: str = "running"  # running | H0 | H1 | done
-    llr: float = 0.0
-
-    def pentanomial(self) -> Pentanomial:
-        return Pentanomial.from_pairs(self.pairs)
-
-    def elo(self) -> tuple[float, float, float]:
-        return elo_interval(self.pentanomial())
-
-
-def check(spec: GameSpec, config: TournamentConfig) -> None:
-    """Refuse a configuration that cannot make a fair tournament, in one sentence."""
-    if config.format not in FORMATS:
-        raise TournamentError(f"unknown format {config.format!r}; formats: {', '.join(FORMATS)}")
-    if len(config.entrants) < 2:
-        raise TournamentError("a tournament needs at least two entrants")
-    if config.games < 1:
-        raise TournamentError(f"--games must be at least 1, got {config.games}")
-    if len(spec.sides) == 2 and config.games % 2:
-        raise TournamentError(f"--games must be even so that every pair plays both sides equally often, got {config.games}")
-    if len(spec.sides) > 2:
-        raise TournamentError(f"{spec.name} has {len(spec.sides)} sides; tournaments play games of one or two sides")
-    if len(spec.sides) == 1 and config.format != "round-robin":
-        raise TournamentError(f"{spec.name} has one side: its entrants are ranked by a round-robin of shared seeds, not a {config.format}")
-    for name in config.entrants:
-        if TEAM_SEPARATOR in name:
-            raise TournamentError(f"entrant names may not contain {TEAM_SEPARATOR!r}: {name!r}")
-    if config.format == "gauntlet":
-        if not config.challengers:
-            raise TournamentError("a gauntlet needs --challengers: the entrants that play the field")
-        unknown = [c for c in config.challengers if c not in config.entrants]
-        if unknown:
-            raise TournamentError(f"challenger {unknown[0]!r} is not among the entrants")
-        if len(set(config.challengers)) == len(set(config.entrants)):
-            raise TournamentError("a gauntlet needs a field: at least one entrant that is not a challenger")
-    elif config.challengers:
-        raise TournamentError("--challengers belongs to the gauntlet format")
-    if config.rounds and config.format != "swiss":
-        raise TournamentError("--rounds belongs to the swiss format")
-    if config.rounds < 0:
-        raise TournamentError(f"--rounds must be positive, got {config.rounds}")
-    try:
-        test = config.test()
-    except SPRTError as error:
-        raise TournamentError(f"--sprt: {error}") from None
-    if test is not None and config.format == "swiss":
-        raise TournamentError("--sprt stops head-to-head pairings: use it with round-robin or gauntlet")
-    if test is not None and len(spec.sides) != 2:
-        raise TournamentError("--sprt needs games of two sides")
-
-
-def fixed_pairings(config: TournamentConfig) -> list[tuple[str, str]]:
-    """The pairings of a round-robin or a gauntlet, in schedule order."""
-    if config.format == "gauntlet":
-        field_ = [e for e in config.entrants if e not in config.challengers]
-        return [(c, f) for c in config.challengers for f in field_]
-    return list(itertools.combinations(config.entrants, 2))
-
-
-def _pair_tasks(p: int, a: Entrant, b: Entrant, k: int, config: TournamentConfig, base: int) -> list[GameTask]:
-    """The two games of pair k of pairing p: same seed, sides swapped."""
+def _pair_tasks(p: int, a: Entrant, b: Entrant, k: int, config: TournamentConfig, base: int,
+                opening: tuple[int, ...] = ()) -> list[GameTask]:
+    """The two games of pair k of pairing p: same seed, same opening, sides swapped."""
     seed = derive_seed(config.seed, p, k)
     first = base + 2 * k
-    return [GameTask(first, seed, (a, b)), GameTask(first + 1, seed, (b, a))]
+    return [GameTask(first, seed, (a, b), opening), GameTask(first + 1, seed, (b, a), opening)]
 
 
 def plan(spec: GameSpec, entrants: Sequence[Entrant], config: TournamentConfig) -> list[GameTask]:
@@ -181,165 +95,123 @@ def plan(spec: GameSpec, entrants: Sequence[Entrant], config: TournamentConfig) 
     return tasks
 
 
-class _Play:
-    """One call of `play_tournament`: state, storage and the task streams."""
+def play_head_to_head(state: TournamentPlay, pairs: list[tuple[str, str]], base_of: Callable[[int], int],
+                      offset: int = 0) -> None:
+    """Play pairings pair by pair, interleaved, skipping stored games and stopped pairings."""
+    for p, (a, b) in enumerate(pairs):
+        pairing = state.pairings[offset + p] = Pairing(offset + p, a, b)
+        base = base_of(p)
+        for g in range(state.config.games):
+            match = state.stored.get(base + g)
+            if match is not None:
+                state.count(pairing, base + g, match.sides, match.ranks)
+    state.total += len(pairs) * state.config.games
+    for p in range(len(pairs)):
+        for g in range(state.config.games):
+            state.places[base_of(p) + g] = (offset, g // 2, p, g % 2)  # the order tasks() hands them out
 
-    def __init__(self, store: Store, game: Game, entrants: Sequence[Entrant], config: TournamentConfig,
-                 rater: Rater, batch: int, progress: Callable[[int, int, Sequence[Pairing]], None] | None,
-                 stop_on_error: bool = False, move_timeout: float | None = None, backend=None):
-        from league.play.backends import LocalBackend
+    size = state.config.games // 2
+    cursor = [0] * len(pairs)  # per pairing, the next pair to hand out
+    openings = state.openings.for_pairings(pairs, min(size, OPENINGS_AHEAD))  # per pairing, per pair; more later
 
-        self.store, self.game, self.config, self.rater, self.batch = store, game, config, rater, batch
-        self.forfeits, self.move_timeout = not stop_on_error, move_timeout
-        self.backend = backend or LocalBackend()
-        self.spec = game.spec
-        self.by_name = {e.name: e for e in entrants}
-        self.test = config.test()
-        self.progress = progress
-        key = config.key()
-        existing = store.tournament(key)
-        self.id = existing["id"] if existing else store.create_tournament(key, config.format, asdict(config))
-        for entrant in entrants:
-            if store.player(entrant.name) is None:
-                store.add_player(entrant.name, "baseline")
-        self.ratings = {name: Rating(mu, sigma) for name, (mu, sigma, _) in store.ratings().items()}
-        self.stored = {m.game_index: m for m in store.matches(tournament_id=self.id)}
-        self.resumed = len(self.stored)
-        self.played = 0
-        self.pairings: dict[int, Pairing] = {}
-        self.total = 0
+    def live(p: int) -> bool:
+        return cursor[p] < size and state.pairings[offset + p].status not in ("H0", "H1")
 
-    # -- recording ----------------------------------------------------------------------------
-    def record(self, record: GameRecord, pairing: Pairing | None) -> None:
-        update = rate_records([record], self.rater, self.ratings)[0]
-        match = NewMatch(origin="tournament", game=self.spec.name, seed=record.seed, sides=record.sides,
-                         returns=record.returns, ranks=record.ranks, length=record.length,
-                         truncated=record.truncated, tournament_id=self.id, game_index=record.index,
-                         forfeit=record.forfeit)
-        self.store.record_match(match, {n: (r.mu, r.sigma) for n, r in update.items()})
-        self.ratings.update(update)  # only after the commit
-        self.played += 1
-        if pairing is not None:
-            self.count(pairing, record.index, record.sides, record.ranks)
-        if self.progress is not None:
-            self.progress(self.resumed + self.played, self.total, list(self.pairings.values()))
+    def frontier() -> tuple[float, ...]:
+        """Just below the first place that may still be handed out: games are rated up to it."""
+        return min(((offset, cursor[p], p, -0.5) for p in range(len(pairs)) if live(p)), default=(offset, math.inf))
 
-    def count(self, pairing: Pairing, index: int, sides: Sequence[str], ranks: Sequence[int]) -> None:
-        """Add one game to its pairing's statistics (and close its pair, and maybe the SPRT)."""
-        k = (index % self.config.games) // 2
-        mine = sides.index(pairing.a)
-        other = 1 - mine
-        s = 1.0 if ranks[mine] < ranks[other] else 0.5 if ranks[mine] == ranks[other] else 0.0
-        pairing.games += 1
-        pairing.points += s
-        if k in pairing.pending:
-            pairing.pairs.append(pairing.pending.pop(k) + s)
-            if self.test is not None and pairing.status == "running":
-                pairing.llr = self.test.llr(pairing.pentanomial())
-                pairing.status = self.test.status(pairing.pentanomial())
-        else:
-            pairing.pending[k] = s
-
-    # -- head-to-head formats -----------------------------------------------------------------
-    def head_to_head(self, pairs: list[tuple[str, str]], base_of: Callable[[int], int], offset: int = 0) -> None:
-        """Play pairings pair by pair, interleaved, skipping stored games and stopped pairings."""
-        for p, (a, b) in enumerate(pairs):
-            pairing = self.pairings[offset + p] = Pairing(offset + p, a, b)
-            base = base_of(p)
-            for g in range(self.config.games):
-                match = self.stored.get(base + g)
-                if match is not None:
-                    self.count(pairing, base + g, match.sides, match.ranks)
-        self.total += len(pairs) * self.config.games
-
-        def tasks() -> Iterator[GameTask]:
-            for k in range(self.config.games // 2):
-                for p, (a, b) in enumerate(pairs):
-                    pairing = self.pairings[offset + p]
-                    if pairing.status in ("H0", "H1"):
-                        continue
-                    for task in _pair_tasks(offset + p, self.by_name[a], self.by_name[b], k, self.config, base_of(p)):
-                        if task.index not in self.stored:
-                            yield task
-
-        owner = {base_of(p) // self.config.games: self.pairings[offset + p] for p in range(len(pairs))}
-        self._run(tasks(), lambda record: self.record(record, owner[record.index // self.config.games]))
-        for pairing in (self.pairings[offset + p] for p in range(len(pairs))):
-            if pairing.status == "running":
-                pairing.status = "done"
-
-    def _run(self, tasks, on_record: Callable[[GameRecord], None]) -> None:
-        from league.play.backends import EntrantSpec
-        from league.play.entrants import snapshot_paths
-
-        def spec_of(entrant: Entrant) -> EntrantSpec:
-            player = self.store.player(entrant.name)
-            if player is None or not player.weights_path:
-                return EntrantSpec(entrant.name)
-            weights, manifest = snapshot_paths(entrant.name)
-            blob = self.store.verify_file(weights, player.weights_sha256).read_bytes()
-            return EntrantSpec(entrant.name, blob, json.loads(
-                self.store.verify_file(manifest, player.meta["manifest_sha256"]).read_text()))
-
-        try:
-            self.backend.run(self.game, tasks, on_record=on_record, batch=self.batch, forfeits=self.forfeits,
-                             move_timeout=self.move_timeout, entrant_specs=spec_of)
-        except RunnerError as error:
-            raise TournamentError(str(error)) from None
-
-    def swiss(self) -> None:
-        """Round by round: pair by score without rematches, play, and carry the scores on."""
-        names = list(self.config.entrants)
-        per_round = math.ceil(len(names) / 2)
-        points = dict.fromkeys(names, 0.0)
-        met: set[frozenset[str]] = set()
-        byes: set[str] = set()
-        for r in range(self.config.swiss_rounds()):
-            order = sorted(names, key=lambda n: (-points[n], names.index(n)))
-            bye = None
-            if len(order) % 2:
-                bye = next(n for n in reversed(order) if n not in byes)
-                byes.add(bye)
-                order.remove(bye)
-                points[bye] += self.config.games  # a bye counts as a win per game
-            pairs = _swiss_pairs(order, met)
-            base = r * per_round * self.config.games
-            self.head_to_head(pairs, lambda p, base=base: base + p * self.config.games, offset=r * per_round)
+    def tasks() -> Iterator[GameTask | None]:
+        """One pair per pairing per sweep, in schedule order, holding back a pairing whose
+        SPRT could end with the games it has in flight (None: every pairing left waits)."""
+        while True:
+            handed = held = False
             for p, (a, b) in enumerate(pairs):
-                pairing = self.pairings[r * per_round + p]
-                points[a] += pairing.points
-                points[b] += pairing.games - pairing.points
-                met.add(frozenset((a, b)))
-        self.total = self.config.swiss_rounds() * (len(names) // 2) * self.config.games
+                pairing = state.pairings[offset + p]
+                if not live(p):
+                    continue
+                if not state.pacer.room(pairing):
+                    held = True
+                    continue
+                k, handed = cursor[p], True
+                cursor[p] += 1
+                if k >= len(openings[p]):
+                    openings[p] = state.openings.for_pairings([(a, b)], min(size, k + OPENINGS_AHEAD))[0]
+                for task in _pair_tasks(offset + p, state.by_name[a], state.by_name[b], k, state.config, base_of(p),
+                                        openings[p][k]):
+                    if task.index not in state.stored:
+                        pairing.in_flight += 1
+                        state.in_flight[task.index] = state.places[task.index]
+                        state.horizon = frontier()
+                        yield task
+            state.horizon = frontier()
+            if not handed:
+                if not held:
+                    return
+                yield None
 
-    def cooperative(self, tasks: list[GameTask]) -> None:
-        """One-side games: rate every seed's group as a free-for-all once all its games are stored."""
-        groups: dict[int, dict[str, GameRecord | None]] = {}
-        for task in tasks:
-            groups.setdefault(task.index % self.config.games, {})[task.lineup[0].name] = None
-        for index, match in self.stored.items():
-            g = index % self.config.games
-            groups[g][match.sides[0]] = GameRecord(index, match.seed, match.sides, match.returns, (), match.ranks,
-                                                   match.length, match.truncated)
-        self.total = len(tasks)
+    owner = {base_of(p) // state.config.games: state.pairings[offset + p] for p in range(len(pairs))}
+    state.run(tasks(), lambda record: state.record(record, owner[record.index // state.config.games]))
+    state.horizon = (offset, math.inf)  # every game of these pairings is stored
+    state.rate_in_order()
+    for pairing in (state.pairings[offset + p] for p in range(len(pairs))):
+        if pairing.status == "running":
+            pairing.status = "done"
 
-        def on_record(record: GameRecord) -> None:
-            group = groups[record.index % self.config.games]
-            group[record.sides[0]] = record
-            update: dict[str, Rating] = {}
-            if all(r is not None for r in group.values()):
-                update = rate_records(list(group.values()), self.rater, self.ratings)[-1]
-            match = NewMatch(origin="tournament", game=self.spec.name, seed=record.seed, sides=record.sides,
-                             returns=record.returns, ranks=record.ranks, length=record.length,
-                             truncated=record.truncated, tournament_id=self.id, game_index=record.index,
-                             forfeit=record.forfeit)
-            self.store.record_match(match, {n: (r.mu, r.sigma) for n, r in update.items()})
-            self.ratings.update(update)
-            self.played += 1
-            if self.progress is not None:
-                self.progress(self.resumed + self.played, self.total, [])
 
-        self._run([t for t in tasks if t.index not in self.stored], on_record)
+def play_swiss(state: TournamentPlay) -> None:
+    """Round by round: pair by score without rematches, play, and carry the scores on."""
+    names = list(state.config.entrants)
+    per_round = math.ceil(len(names) / 2)
+    points = dict.fromkeys(names, 0.0)
+    met: set[frozenset[str]] = set()
+    byes: set[str] = set()
+    for r in range(state.config.swiss_rounds()):
+        order = sorted(names, key=lambda n: (-points[n], names.index(n)))
+        bye = None
+        if len(order) % 2:
+            # the lowest-placed entrant without a bye yet; once everyone has had one, the lowest again
+            bye = next((n for n in reversed(order) if n not in byes), order[-1])
+            byes.add(bye)
+            order.remove(bye)
+            points[bye] += state.config.games  # a bye counts as a win per game
+        pairs = _swiss_pairs(order, met)
+        base = r * per_round * state.config.games
+        play_head_to_head(state, pairs, lambda p, base=base: base + p * state.config.games, offset=r * per_round)
+        for p, (a, b) in enumerate(pairs):
+            pairing = state.pairings[r * per_round + p]
+            points[a] += pairing.points
+            points[b] += pairing.games - pairing.points
+            met.add(frozenset((a, b)))
+    state.total = state.config.swiss_rounds() * (len(names) // 2) * state.config.games
+
+
+def play_cooperative(state: TournamentPlay, tasks: list[GameTask]) -> None:
+    """One-side games: rate every seed's group as a free-for-all once all its games are stored."""
+    groups: dict[int, dict[str, GameRecord | None]] = {}
+    for task in tasks:
+        groups.setdefault(task.index % state.config.games, {})[task.lineup[0].name] = None
+    for index, match in state.stored.items():
+        g = index % state.config.games
+        groups[g][match.sides[0]] = GameRecord(index, match.seed, match.sides, match.returns, (), match.ranks,
+                                               match.length, match.truncated)
+    state.total = len(tasks)
+
+    def on_record(record: GameRecord) -> None:
+        groups[record.index % state.config.games][record.sides[0]] = record
+        state.store_game(record)
+        # seeds are rated in order, each once complete, so a resumed tournament rates as an uninterrupted one
+        for g in sorted(groups):
+            if any(r is None for r in groups[g].values()):
+                break
+            ids = [state.unrated.pop(r.index) for r in groups[g].values() if r.index in state.unrated]
+            if ids:
+                state.store.rate_stored(ids, stored_game_rater(state.rater))
+        state.played += 1
+        if state.progress is not None:
+            state.progress(state.resumed + state.played, state.total, [])
+
+    state.run([t for t in tasks if t.index not in state.stored], on_record)
 
 
 def _swiss_pairs(order: list[str], met: set[frozenset[str]]) -> list[tuple[str, str]]:
@@ -375,6 +247,7 @@ def play_tournament(
     stop_on_error: bool = False,
     move_timeout: float | None = None,
     backend=None,
+    openings: OpeningPlan | None = None,
 ) -> TournamentResult:
     """Play what is left of the tournament, storing and rating each game as it finishes.
 
@@ -382,21 +255,26 @@ def play_tournament(
     loses that game by forfeit (stored with the reason) and the tournament goes on, unless
     `stop_on_error`. `progress(done, total, pairings)` is called after each stored game.
     `backend` (league.play.backends) plays the games elsewhere; the store is written here only.
+    `openings` is the plan of `plan_openings` (made from the config when not given; pass it
+    to print its header before play). Each game's moves are stored with it. With an SPRT
+    (on the local backend) a pairing never has more games in flight than could end its test.
     """
     check(game.spec, config)
     if move_timeout is not None and move_timeout <= 0:
         raise TournamentError(f"--move-timeout must be positive, got {move_timeout}")
-    state = _Play(store, game, entrants, config, rater, batch, progress, stop_on_error, move_timeout, backend)
+    state = TournamentPlay(store, game, entrants, config, rater, batch, progress, stop_on_error, move_timeout,
+                           backend, openings)
     start = time.perf_counter()
     if len(game.spec.sides) == 1:
-        state.cooperative(plan(game.spec, entrants, config))
+        play_cooperative(state, plan(game.spec, entrants, config))
     elif config.format == "swiss":
-        state.swiss()
+        play_swiss(state)
     else:
-        state.head_to_head(fixed_pairings(config), lambda p: p * config.games)
+        play_head_to_head(state, fixed_pairings(config), lambda p: p * config.games)
+    state.rate_in_order(final=True)
     stored = store.count_matches(state.id)
     complete = all(p.status in ("H0", "H1", "done") for p in state.pairings.values())
     if complete and (len(game.spec.sides) == 1 and stored == state.total or len(game.spec.sides) > 1):
         store.finish_tournament(state.id)
     return TournamentResult(state.id, state.total, state.played, state.resumed, time.perf_counter() - start,
-                            tuple(state.pairings.values()))
+                            tuple(state.pairings.values()), state.openings, state.key)

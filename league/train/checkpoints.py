@@ -1,9 +1,13 @@
 """Trainer checkpoints: every learner's full state plus the league's bookkeeping, crash-safe.
 
 Learner files are versioned by round (`checkpoints/<learner>-r<round>.safetensors` + .json)
-and written first; `checkpoints/trainer.json`, written last and atomically, names them with
-their sha256 and holds the league's own state. It is the commit point: a kill at any moment
-leaves either the previous checkpoint or the new one, never a mix.
+and written first; the trainer state, which names them with their sha256 and holds the
+league's own bookkeeping, is then stored as one row of the run database (`checkpoints`),
+in one transaction. That row is the commit point: a kill at any moment leaves either the
+previous checkpoint or the new one, never a mix. Nothing outside the database is trusted:
+`checkpoints/trainer.json` is a copy for people to read, written after the commit and never
+read back, and a stored state whose ids or files do not make sense is refused in one
+sentence before anything is rolled back.
 
 Example:
     >>> import tempfile
@@ -58,18 +62,71 @@ def load_learner(store: Store, learner: Learner, files: Mapping[str, str]) -> No
 
 
 def write_trainer_state(store: Store, state: Mapping[str, Any]) -> None:
-    """The commit point of a checkpoint: atomic, fsynced."""
+    """The commit point of a checkpoint: one row of the run database; then a readable copy in trainer.json."""
+    check_trainer_state(store, state)
+    round_index = state.get("round", 0)
+    store.save_checkpoint(round_index if isinstance(round_index, int) and not isinstance(round_index, bool) else 0,
+                          state)
     store.write_file(STATE_FILE, json.dumps(state, sort_keys=True).encode())
 
 
 def read_trainer_state(store: Store) -> dict[str, Any] | None:
-    path = store.run_dir / STATE_FILE
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise ResumeError(f"{path} cannot be read ({error}); the run cannot resume") from None
+    """The last committed trainer state, checked (see `check_trainer_state`), or None before the first."""
+    state = store.last_checkpoint()
+    if state is not None:
+        check_trainer_state(store, state)
+    return state
+
+
+def check_trainer_state(store: Store, state: Mapping[str, Any]) -> None:
+    """Refuse a trainer state that cannot drive a resume: its store ids decide what a rollback deletes,
+    and its learner files are loaded only through the sha256 it records.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp, Store.open(tmp, create=True) as store:
+        ...     try:
+        ...         check_trainer_state(store, {})
+        ...     except ResumeError as error:
+        ...         print(str(error).replace(tmp, "TMP"))
+        the checkpoint of TMP is incomplete (it has no store ids); the run cannot resume from it.
+    """
+    where = f"the checkpoint of {store.run_dir}"
+    if not isinstance(state, Mapping):
+        raise ResumeError(f"{where} is not a table of values; the run cannot resume from it.")
+    ids = state.get("store")
+    if not isinstance(ids, Mapping) or not {"match", "metric"} <= set(ids):
+        raise ResumeError(f"{where} is incomplete (it has no store ids); the run cannot resume from it.")
+    newest = store.last_ids()
+    for key in ("match", "metric"):
+        value = ids[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= newest[key]:
+            raise ResumeError(f"{where} names {key} id {value!r}, which is not between 0 and the newest stored "
+                              f"({newest[key]}); the run cannot resume from it.")
+    learners = state.get("learners")
+    if not isinstance(learners, Mapping) or not learners:
+        raise ResumeError(f"{where} names no learner files; the run cannot resume from it.")
+    for name, files in learners.items():
+        keys = ("weights", "weights_sha256", "manifest", "manifest_sha256")
+        if not isinstance(files, Mapping) or not all(isinstance(files.get(k), str) and files.get(k) for k in keys):
+            raise ResumeError(f"{where} does not name the files and sha256 of learner {name!r}; "
+                              f"the run cannot resume from it.")
+    if not isinstance(state.get("config"), str):
+        raise ResumeError(f"{where} holds no configuration; the run cannot resume from it.")
+
+
+def checkpoint_config(store: Store) -> str | None:
+    """The TOML configuration of the run's last checkpoint, or else the one it was created with, or None.
+
+    A run killed before its first checkpoint resumes with the configuration it was created
+    with, never with the defaults.
+    """
+    state = read_trainer_state(store)
+    if state is not None:
+        return str(state["config"])
+    info = store.run_info()
+    stored = (info or {}).get("config", {}).get("train")
+    return stored if isinstance(stored, str) else None
 
 
 def prune(store: Store, keep: set[str]) -> None:

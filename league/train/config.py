@@ -13,14 +13,13 @@ Example:
     ...     TrainConfig.from_mapping({"stesp": 10})
     ... except ConfigError as error:
     ...     print(error)
-    unknown key 'stesp' in the run configuration (did you mean 'steps'?); valid keys: batch_games, checkpoint_every, coop_snapshots, evaluation, game, learners, matchmaking, pool_baselines, pool_cache, ratings, round_games, seed, snapshots, steps
+    unknown key 'stesp' in the run configuration (did you mean 'steps'?); valid keys: batch_games, checkpoint_every, coop_snapshots, device, evaluation, game, lag, learners, matchmaking, pool_baselines, pool_cache, ratings, round_games, seed, snapshots, steps
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
@@ -29,14 +28,24 @@ import tomli_w
 
 from games.errors import LeagueError
 
-if sys.version_info >= (3, 11):
+try:
     import tomllib
-else:  # pragma: no cover - Python 3.10
+except ModuleNotFoundError:  # Python 3.10: the same parser, as a package (tests/test_config.py hides tomllib)
     import tomli as tomllib
 
 
 class ConfigError(LeagueError, ValueError):
     """A run configuration that cannot be used as written."""
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """TOML text as a dict (tomllib, or tomli on Python 3.10).
+
+    Example:
+        >>> parse_toml('game = "kuhn_poker"')
+        {'game': 'kuhn_poker'}
+    """
+    return tomllib.loads(text)
 
 
 def _check_keys(values: Mapping[str, Any], cls: type, where: str) -> None:
@@ -48,17 +57,44 @@ def _check_keys(values: Mapping[str, Any], cls: type, where: str) -> None:
             raise ConfigError(f"unknown key {key!r} in {where}{hint}; valid keys: {', '.join(valid)}")
 
 
-def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+def _positive_int(value: Any, name: str, minimum: int = 1, maximum: int = 10**12) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be an integer from {minimum} to {maximum}, got {value!r}")
     return value
 
 
+def _text(value: Any, name: str, *, empty: bool = True) -> str:
+    """A string setting; `empty=False` refuses "" (a name that would silently mean a default)."""
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        raise ConfigError(f"{name} must be {'a' if empty else 'a non-empty'} string, got {value!r}")
+    return value
+
+
+def _table(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{name} must be a table such as {{key = value}}, got {value!r}")
+    return dict(value)
+
+
+def _names(value: Any, name: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(
+            isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{name} is a list of names, e.g. [\"random\", \"mcts:25\"], got {value!r}")
+    return tuple(value)
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise ConfigError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
+DEVICES = ("auto", "cpu", "cuda")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 @dataclass(frozen=True)
-class LearnerSpec:
+class LearnerSettings:
     """One learner of the league."""
 
     algo: str  # iql | vdn | qmix | mappo | maddpg
@@ -71,13 +107,24 @@ class LearnerSpec:
     reset: float = 0.0  # chance to return to its initial weights when it snapshots (1 = PSRO's fresh best responses)
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any], index: int) -> "LearnerSpec":
+    def from_mapping(cls, values: Mapping[str, Any], index: int) -> "LearnerSettings":
         where = f"learner {index + 1}"
         if not isinstance(values, Mapping):
             raise ConfigError(f"{where} must be a table such as {{algo = \"mappo\"}}, got {values!r}")
         _check_keys(values, cls, where)
         if "algo" not in values:
             raise ConfigError(f"{where} needs an algo, e.g. algo = \"mappo\"")
+        _text(values["algo"], f"{where}: algo", empty=False)
+        for key in ("name", "position", "role"):  # "" means the default (the algorithm's name, the first role)
+            if key in values:
+                _text(values[key], f"{where}: {key}")
+        for key in ("config", "matchmaking"):
+            if key in values:
+                _table(values[key], f"{where}: {key}")
+        if "seed" in values:
+            _positive_int(values["seed"], f"{where}: seed", 0, 2**63 - 1)
+        if "reset" in values:
+            _number(values["reset"], f"{where}: reset")
         spec = cls(**{k: (dict(v) if k in ("config", "matchmaking") else v) for k, v in values.items()})
         if not spec.name:
             spec = cls(**{**asdict(spec), "name": spec.algo})
@@ -111,7 +158,7 @@ class SnapshotRule:
         _positive_int(self.eval_games, "snapshots.eval_games", 2)
         if self.max_steps < self.min_steps:
             raise ConfigError(f"snapshots.max_steps ({self.max_steps}) must be at least min_steps ({self.min_steps})")
-        if not 0.0 < float(self.win_rate) <= 1.0:
+        if not 0.0 < _number(self.win_rate, "snapshots.win_rate") <= 1.0:
             raise ConfigError(f"snapshots.win_rate must be in (0, 1], got {self.win_rate!r}")
 
 
@@ -126,9 +173,10 @@ class Evaluation:
 
     def __post_init__(self) -> None:
         _positive_int(self.every, "evaluation.every")
-        _positive_int(self.games, "evaluation.games", 2)
-        if isinstance(self.opponents, str):
-            raise ConfigError("evaluation.opponents is a list, e.g. [\"random\", \"mcts:25\"]")
+        _positive_int(self.games, "evaluation.games", 2, 1_000_000)
+        _names(self.opponents, "evaluation.opponents")
+        if not isinstance(self.exploitability, bool):
+            raise ConfigError(f"evaluation.exploitability must be true or false, got {self.exploitability!r}")
 
 
 @dataclass(frozen=True)
@@ -144,23 +192,31 @@ class TrainConfig:
     pool_cache: int = 64  # snapshot policies kept loaded; the rest load on demand
     pool_baselines: tuple[str, ...] = ()  # reference bots that join the pool as frozen players (e.g. "scripted")
     coop_snapshots: int = 2  # one-side games: pool members that replay each round's seeds beside the learners
-    learners: tuple[LearnerSpec, ...] = ()
+    lag: int = 1  # rounds the actors play ahead of the learners (0: serial, in this process; round r uses weights up to r-1-lag)
+    device: str = "auto"  # where learners' networks and buffers live: auto (a GPU if torch sees one) | cpu | cuda
+    learners: tuple[LearnerSettings, ...] = ()
     snapshots: SnapshotRule = field(default_factory=SnapshotRule)
     evaluation: Evaluation = field(default_factory=Evaluation)
     matchmaking: dict[str, Any] = field(default_factory=dict)  # default mix for every learner
     ratings: dict[str, Any] = field(default_factory=dict)  # TrueSkill settings and anchors
 
     def __post_init__(self) -> None:
+        _text(self.game, "game", empty=False)
         _positive_int(self.steps, "steps")
-        _positive_int(self.batch_games, "batch_games")
-        _positive_int(self.round_games, "round_games")
+        _positive_int(self.batch_games, "batch_games", 1, 65_536)
+        _positive_int(self.round_games, "round_games", 1, 10_000_000)
+        _table(self.matchmaking, "matchmaking")
+        _table(self.ratings, "ratings")
+        _names(self.pool_baselines, "pool_baselines") if self.pool_baselines else None
         _positive_int(self.checkpoint_every, "checkpoint_every")
         _positive_int(self.pool_cache, "pool_cache")
         _positive_int(self.coop_snapshots, "coop_snapshots", 0)
+        _positive_int(self.lag, "lag", 0)
+        if self.device not in DEVICES and not re.fullmatch(r"cuda:\d+", str(self.device)):
+            raise ConfigError(f"device must be one of {', '.join(DEVICES)} (or cuda:N), got {self.device!r}")
         if isinstance(self.pool_baselines, str):
             raise ConfigError("pool_baselines is a list, e.g. [\"scripted\"]")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ConfigError(f"seed must be an integer, got {self.seed!r}")
+        _positive_int(self.seed, "seed", 0, 2**63 - 1)
         names = [learner.name for learner in self.learners]
         for name in names:
             if names.count(name) > 1:
@@ -173,7 +229,7 @@ class TrainConfig:
         learners = data.get("learners", [])
         if not isinstance(learners, (list, tuple)):
             raise ConfigError("learners is a list of tables, e.g. [[learners]] algo = \"mappo\"")
-        data["learners"] = tuple(LearnerSpec.from_mapping(v, i) for i, v in enumerate(learners))
+        data["learners"] = tuple(LearnerSettings.from_mapping(v, i) for i, v in enumerate(learners))
         data["learners"] = _unique_names(data["learners"])
         if isinstance(data.get("pool_baselines"), list):
             data["pool_baselines"] = tuple(data["pool_baselines"])
@@ -200,20 +256,23 @@ class TrainConfig:
                 data[key] = value
         if algos:  # "mappo" or "mappo:prey"
             data["learners"] = [dict(zip(("algo", "role"), a.split(":", 1))) for a in algos]
+            for text, learner in zip(algos, data["learners"]):
+                if not learner["algo"].strip() or ("role" in learner and not learner["role"].strip()):
+                    raise ConfigError(f"--algo takes ALGO or ALGO:ROLE with both names non-empty, got {text!r}")
         return TrainConfig.from_mapping(data)
 
     def to_toml(self) -> str:
         return tomli_w.dumps(_plain(asdict(self)))
 
 
-def _unique_names(learners: tuple[LearnerSpec, ...]) -> tuple[LearnerSpec, ...]:
+def _unique_names(learners: tuple[LearnerSettings, ...]) -> tuple[LearnerSettings, ...]:
     """Default names of repeated algorithms become mappo, mappo-2, ..."""
     seen: dict[str, int] = {}
     out = []
     for spec in learners:
         count = seen.get(spec.name, 0) + 1
         seen[spec.name] = count
-        out.append(spec if count == 1 else LearnerSpec(**{**asdict(spec), "name": f"{spec.name}-{count}"}))
+        out.append(spec if count == 1 else LearnerSettings(**{**asdict(spec), "name": f"{spec.name}-{count}"}))
     return tuple(out)
 
 
@@ -230,9 +289,11 @@ def load_config(path: str | Path) -> TrainConfig:
     """Read a TOML run configuration; a missing or malformed file is one clear sentence."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text, so it is not a TOML configuration") from None
     try:
         values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -17,7 +17,7 @@ Example:
     >>> for _ in range(10):
     ...     table.add("me", "weak", 1.0)
     ...     table.add("me", "strong", 0.0)
-    >>> weights = pfsp_weights([table.win_rate("me", o) for o in ("weak", "strong", "new")], "squared")
+    >>> weights = pfsp_weights([table.score("me", o) for o in ("weak", "strong", "new")], "squared")
     >>> [round(float(w), 3) for w in weights]
     [0.0, 0.8, 0.2]
 """
@@ -25,12 +25,13 @@ Example:
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from games.errors import LeagueError
+from league.results import PayoffTable
 
 WEIGHTINGS = ("squared", "variance", "linear_capped")
 STRATEGIES = ("latest", "past", "pfsp", "nash")
@@ -62,47 +63,6 @@ def pfsp_weights(win_rates: Sequence[float], weighting: str = "squared") -> np.n
     if not np.isfinite(total) or total <= 0:
         return np.full(x.size, 1.0 / x.size)
     return w / total
-
-
-@dataclass
-class PayoffTable:
-    """Decayed results of each (player, opponent) pair: each new game shrinks the old ones by `decay`.
-
-    `win_rate` is the decayed mean score (a win 1, a draw 1/2), or 0.5 while the pair has
-    fewer than `min_games` (decayed) games.
-    """
-
-    decay: float = 0.99
-    min_games: float = 5.0
-    wins: dict[tuple[str, str], float] = field(default_factory=dict)
-    games: dict[tuple[str, str], float] = field(default_factory=dict)
-
-    def add(self, player: str, opponent: str, score: float) -> None:
-        """Record one game's score of `player` against `opponent` (and the mirror result)."""
-        if not 0.0 <= score <= 1.0:
-            raise MatchmakingError(f"a game's score must be in [0, 1], got {score}")
-        for key, value in (((player, opponent), score), ((opponent, player), 1.0 - score)):
-            self.games[key] = self.games.get(key, 0.0) * self.decay + 1.0
-            self.wins[key] = self.wins.get(key, 0.0) * self.decay + value
-
-    def win_rate(self, player: str, opponent: str) -> float:
-        games = self.games.get((player, opponent), 0.0)
-        if games < self.min_games:
-            return 0.5
-        return self.wins[(player, opponent)] / games
-
-    def state(self) -> dict:
-        """JSON-able contents (for checkpoints)."""
-        return {"decay": self.decay, "min_games": self.min_games,
-                "pairs": [[a, b, self.wins[(a, b)], self.games[(a, b)]] for (a, b) in sorted(self.games)]}
-
-    @classmethod
-    def from_state(cls, state: Mapping) -> "PayoffTable":
-        table = cls(decay=float(state["decay"]), min_games=float(state["min_games"]))
-        for a, b, wins, games in state["pairs"]:
-            table.wins[(a, b)] = float(wins)
-            table.games[(a, b)] = float(games)
-        return table
 
 
 @dataclass(frozen=True)
@@ -178,7 +138,7 @@ def choose_opponent(
         return latest[int(rng.integers(len(latest)))]
     if strategy == "past":
         return past[int(rng.integers(len(past)))]
-    probs = pfsp_weights([table.win_rate(me, o) for o in past], mix.weighting)
+    probs = pfsp_weights([table.score(me, o) for o in past], mix.weighting)
     return past[int(rng.choice(len(past), p=probs))]
 
 
@@ -248,7 +208,7 @@ def alphastar_opponent(
     names = [h.name for h in pool]
 
     def rates(candidates: Sequence[str]) -> list[float]:
-        return [table.win_rate(me, c) for c in candidates]
+        return [table.score(me, c) for c in candidates]
 
     if position == "league_exploiter":
         if not names:
@@ -259,7 +219,7 @@ def alphastar_opponent(
             return _fallback(me, mains, rng)
         main = mains[int(rng.integers(len(mains)))]
         copies = [h.name for h in pool if h.parent == main]
-        if table.win_rate(me, main) > 0.1 or not copies:
+        if table.score(me, main) > 0.1 or not copies:
             return main
         return _pick(copies, pfsp_weights(rates(copies), "variance"), rng)
     # main agent
@@ -278,7 +238,7 @@ def alphastar_opponent(
         if forgotten and min(forgotten_rates) < 0.7:
             return _pick(forgotten, pfsp_weights(forgotten_rates, "squared"), rng)
     copies = [h.name for h in pool if h.parent == main]
-    if table.win_rate(me, main) > 0.3 or not copies:
+    if table.score(me, main) > 0.3 or not copies:
         return main
     return _pick(copies, pfsp_weights(rates(copies), "variance"), rng)
 

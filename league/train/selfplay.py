@@ -2,8 +2,9 @@
 
 `train` is the simplest use of the runner for learning: an endless, lazily generated queue
 of games between the learner (exploring) and its opponents (frozen policies, baselines, or
-itself for self-play), until the learner has seen `env_steps` transitions. Learner tests and
-benchmarks use it; `league train` (league/trainer.py) builds a whole league on the same parts.
+itself for self-play), until the learner has moved in `env_steps` more game steps. Learner
+tests and benchmarks use it; `league train` (league/train/loop.py) builds a whole league on
+the same parts.
 
 Example:
     >>> import games
@@ -88,9 +89,9 @@ def train(
     on_step: Callable[[StepBatch], None] | None = None,
     keep_records: bool = False,
 ) -> TrainingLog:
-    """Train `learner` until it has observed `env_steps` more transitions.
+    """Train `learner` until its `env_steps` (game steps in which it moved) grew by `env_steps`.
 
-    Games cycle through the opponents (and the learner itself with `self_play`), seating
+    The learner plays as the entrant `name` and learns from the steps of that name. Games cycle through the opponents (and the learner itself with `self_play`), seating
     the learner on every side of its role in turn. A one-side (cooperative) game needs no
     opponent.
     """
@@ -117,7 +118,7 @@ def train(
             yield GameTask(index=index, seed=derive_seed(seed, index), lineup=lineup)
 
     def step(batch_: StepBatch) -> None:
-        learner.observe(batch_)
+        learner.observe(batch_, name)
         for key, value in learner.update().items():
             sums[key] += value
             counts[key] += 1
@@ -125,7 +126,7 @@ def train(
             on_step(batch_)
 
     begin = time.perf_counter()
-    records = run(game, tasks(), batch=batch, on_step=step, with_state=getattr(learner, "needs_state", False),
+    records = run(game, tasks(), batch=batch, on_step=step, with_state=learner.needs_state,
                   collect=keep_records, on_record=lambda r: _count(log))
     log.seconds = time.perf_counter() - begin
     log.records = records

@@ -1,0 +1,98 @@
+"""A round's games: who each learner plays (its matchmaking mix or its AlphaStar position) and
+on which side, as seeded game tasks.
+
+A one-side (cooperative) game has no opponents: learners and a few pool members play the same
+seeds, to be ranked per seed as free-for-alls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from games.base import derive_seed
+from league.play.runner import GameTask, Slot
+from league.train.config import TrainConfig
+from league.train.matchmaking import Mix, alphastar_opponent, choose_opponent, pfsp_weights
+from league.train.metagame import MetaGame
+from league.train.pool import Historical, Pool
+from league.train.state import TrainerState
+
+
+class Scheduler:
+    """Builds each round's game tasks from the pool, the meta-game and the run's RNG."""
+
+    def __init__(self, config: TrainConfig, pool: Pool, metagame: MetaGame, mixes: dict[str, Mix],
+                 rng: np.random.Generator):
+        self.config, self.pool, self.metagame, self.mixes, self.rng = config, pool, metagame, mixes, rng
+        self.spec = pool.spec
+        self._pools: dict[str, tuple[list[Historical], list[float] | None]] = {}
+
+    def round_tasks(self, state: TrainerState) -> list[GameTask]:
+        """The next round's games for the learners still short of their steps (all, once every one is done)."""
+        self.pool.begin_round()
+        self._pools = {}  # pools and Nash mixtures are computed once per round, not once per game
+        active = [n for n in self.pool.learners if state.steps[n] < self.config.steps] or list(self.pool.learners)
+        if len(self.spec.sides) == 1:
+            return self._cooperative(state, active)
+        return self._competitive(state, active)
+
+    def _round_pool(self, role: str) -> tuple[list[Historical], list[float] | None]:
+        """The pool of a role and, if any learner draws from it, its Nash mixture."""
+        if role not in self._pools:
+            pool = self.pool.historical(role)
+            names = [h.name for h in pool]
+            wants_nash = any(mix.nash > 0 for mix in self.mixes.values())
+            self._pools[role] = (pool, self.metagame.nash_weights(names) if wants_nash and names else None)
+        return self._pools[role]
+
+    def opponent(self, me: str) -> str:
+        """The opponent of one game of learner `me`."""
+        learners, table = self.pool.learners, self.metagame.recent
+        role = self.pool.other_role(learners[me].role)
+        pool, nash_weights = self._round_pool(role)
+        position = self.pool.positions[me]
+        if position:
+            mains = [n for n, l in learners.items() if self.pool.positions[n] == "main" and l.role == role]
+            return alphastar_opponent(me, position, mains, pool, table, self.rng)
+        latest = [n for n, l in learners.items() if l.role == role]
+        nash = nash_weights if self.mixes[me].nash > 0 else None
+        return choose_opponent(me, self.mixes[me], latest, [h.name for h in pool], table, self.rng, nash)
+
+    def _opposing_slot(self, me: str, opponent: str, side_index: int) -> Slot:
+        """The opponent's entrant, or a pick-up team of pool members for a side of several seats."""
+        side = self.spec.sides[side_index]
+        mix = self.mixes[me]
+        pool = [h.name for h in self._round_pool(side.role)[0]]
+        if mix.pickup > 0 and len(side.seats) > 1 and len(pool) >= len(side.seats) and self.rng.random() < mix.pickup:
+            weights = pfsp_weights([self.metagame.recent.score(me, p) for p in pool], mix.weighting)
+            chosen = self.rng.choice(len(pool), size=len(side.seats), replace=False, p=weights)
+            return tuple(self.pool.entrant(pool[int(c)]) for c in chosen)
+        return self.pool.entrant(opponent)
+
+    def _competitive(self, state: TrainerState, active: list[str]) -> list[GameTask]:
+        tasks = []
+        for k in range(self.config.round_games):
+            me = active[k % len(active)]
+            opponent = self.opponent(me)
+            state.recent[me][opponent] = state.recent[me].get(opponent, 0) + 1
+            mine = [i for i, side in enumerate(self.spec.sides) if side.role == self.pool.learners[me].role]
+            seat_at = mine[(k // len(active)) % len(mine)]  # alternate sides in symmetric games
+            lineup = tuple(self.pool.entrant(me) if i == seat_at else self._opposing_slot(me, opponent, i)
+                           for i in range(len(self.spec.sides)))
+            tasks.append(GameTask(index=state.games + k, seed=derive_seed(self.config.seed, state.round, k), lineup=lineup))
+        return tasks
+
+    def _cooperative(self, state: TrainerState, active: list[str]) -> list[GameTask]:
+        """Learners and a few pool members play the same seeds, to be ranked per seed."""
+        pool = self.pool.historical(self.spec.sides[0].role)
+        per_seed = len(active) + min(self.config.coop_snapshots, len(pool))
+        tasks = []
+        for g in range(max(1, self.config.round_games // per_seed)):
+            seed = derive_seed(self.config.seed, state.round, g)
+            players = [self.pool.entrant(n) for n in active]
+            if pool and self.config.coop_snapshots:
+                picks = self.rng.choice(len(pool), size=min(self.config.coop_snapshots, len(pool)), replace=False)
+                players += [self.pool.entrant(pool[int(i)].name) for i in picks]
+            for entrant in players:
+                tasks.append(GameTask(index=state.games + len(tasks), seed=seed, lineup=(entrant,)))
+        return tasks

@@ -100,7 +100,7 @@ class TransitionBuilder:
             again = np.flatnonzero(acting & open_)
             if len(again):
                 parts.append(self._close(seat, again, batch.obs[seat][again], batch.mask[seat][again],
-                                         batch.state[again] if self.with_state else None, False, False))
+                                         batch.state[again] if self.with_state else None, None, None))
             # 2. open the new moves
             rows = np.flatnonzero(acting)
             if len(rows):
@@ -130,15 +130,16 @@ class TransitionBuilder:
         return out
 
     def _close(self, seat: str, rows: np.ndarray, next_obs: np.ndarray, next_mask: np.ndarray,
-               next_state: np.ndarray | None, terminated: np.ndarray | bool, truncated: np.ndarray | bool) -> Transitions:
+               next_state: np.ndarray | None, terminated: np.ndarray | None, truncated: np.ndarray | None) -> Transitions:
+        """The transitions of the open moves in `rows`, ending at next_obs (None: not ended)."""
         pending = self.pending[seat]
         b = len(rows)
         self.open[seat][rows] = False
         return Transitions(
             obs=pending["obs"][rows], mask=pending["mask"][rows], action=pending["action"][rows],
             reward=pending["reward"][rows], next_obs=np.asarray(next_obs, np.float32), next_mask=next_mask,
-            terminated=np.broadcast_to(np.asarray(terminated, bool), (b,)).copy(),
-            truncated=np.broadcast_to(np.asarray(truncated, bool), (b,)).copy(),
+            terminated=np.zeros(b, bool) if terminated is None else terminated,
+            truncated=np.zeros(b, bool) if truncated is None else truncated,
             state=pending["state"][rows] if self.with_state else None,
             next_state=np.asarray(next_state, np.float32) if self.with_state else None,
             copy=rows.astype(np.int64), step=pending["step"][rows],
@@ -205,18 +206,19 @@ class ReplayBuffer:
         b = lengths.pop()
         if b == 0:
             return
-        rows = {k: torch.as_tensor(np.ascontiguousarray(v)) for k, v in batch.items()}
+        if b > self.capacity:  # only the newest rows fit
+            batch = {k: np.asarray(v)[-self.capacity:] for k, v in batch.items()}
+            b = self.capacity
+        rows = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in batch.items()}  # no copy
         if not self.data:
             self.data = {k: torch.zeros((self.capacity, *v.shape[1:]), dtype=v.dtype, device=self.device)
                          for k, v in rows.items()}
-        if b > self.capacity:  # only the newest rows fit
-            rows = {k: v[-self.capacity:] for k, v in rows.items()}
-            b = self.capacity
         first = min(b, self.capacity - self.cursor)  # rows up to the end of the ring, then from its start
         for key, store in self.data.items():
-            values = rows[key].to(self.device, non_blocking=True)
+            values = rows[key] if self.device.type == "cpu" else rows[key].to(self.device)
             store[self.cursor:self.cursor + first] = values[:first]
-            store[:b - first] = values[first:]
+            if b > first:
+                store[:b - first] = values[first:]
         self.cursor = int((self.cursor + b) % self.capacity)
         self.size = min(self.capacity, self.size + b)
 

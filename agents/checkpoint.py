@@ -60,6 +60,17 @@ def unpack(blob: bytes, manifest: Mapping[str, Any]) -> tuple[dict[str, np.ndarr
     return arrays, dict(manifest)
 
 
+def under(prefix: str, tensors: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries named `prefix.<rest>`, keyed by `<rest>`.
+
+    Example:
+        >>> under("buffer0", {"buffer0.obs": 1, "buffer1.obs": 2})
+        {'obs': 1}
+    """
+    head = prefix + "."
+    return {name[len(head):]: value for name, value in tensors.items() if name.startswith(head)}
+
+
 def _to_numpy(value: Any) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu()

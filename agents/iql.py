@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import copy
+from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
@@ -34,7 +35,7 @@ from torch import nn
 
 from agents.base import LearnerError, StepBatch
 from agents.buffers import ReplayBuffer, RunningMeanStd, TransitionBuilder, linear_schedule
-from agents.checkpoint import load_module, load_numpy_rng, numpy_rng_state
+from agents.checkpoint import load_module, load_numpy_rng, numpy_rng_state, under
 from agents.learning import (AT_LEAST_ZERO, POSITIVE, SIZES, UNIT, LearnerBase, Settings, adam, updates_due)
 from agents.nets import (QPolicy, SeatQNetworks, double_q_values, legal_or_all, masked_logits, no_exploration,
                          optimise, seeded_init_, update_target)
@@ -127,7 +128,46 @@ def epsilon_policy(spec: GameSpec, net: SeatQNetworks, positions: Mapping[str, i
     return QPolicy(spec, net, positions, epsilon=(lambda: value) if value > 0 else no_exploration)
 
 
-class IQL(LearnerBase):
+class QLearner(LearnerBase):
+    """What the Q-learners (IQL, VDN, QMIX) share: the epsilon schedule, the Q-policy they hand
+    out, and the replay schedule (`replay_ratio` samples per env step, `batch_size` a step)."""
+
+    config: IQLConfig
+    positions: dict[str, int]
+    _policy: QPolicy
+
+    @abstractmethod
+    def replay_ready(self) -> bool:
+        """Whether replay holds a batch to sample."""
+
+    @abstractmethod
+    def train_step(self) -> dict[str, torch.Tensor]:
+        """One gradient step; metrics as 0-d tensors."""
+
+    def epsilon(self) -> float:
+        c = self.config
+        return linear_schedule(c.epsilon_start, c.epsilon_end, c.epsilon_steps, self.env_steps)
+
+    def exploration(self) -> dict[str, float]:
+        return {"epsilon": self.epsilon()}
+
+    def policy(self) -> QPolicy:
+        return self._policy
+
+    def frozen_policy(self) -> QPolicy:
+        return QPolicy(self.spec, copy.deepcopy(self._policy.net), self.positions)
+
+    def learn(self) -> dict[str, float]:
+        c = self.config
+        if not self.replay_ready():
+            return {}
+        metrics: dict[str, torch.Tensor] = {}
+        for _ in range(updates_due(self.env_steps, c.learning_starts, c.batch_size, c.replay_ratio, self.updates)):
+            metrics = self.train_step()
+        return {**{k: float(v) for k, v in metrics.items()}, "epsilon": self.epsilon()} if metrics else {}
+
+
+class IQL(QLearner):
     """Independent DQN learners for every seat of one role, sharing one Q-network."""
 
     algorithm: ClassVar[str] = "iql"
@@ -155,20 +195,6 @@ class IQL(LearnerBase):
         self._policy = QPolicy(spec, self.cpu_copy(self.q), self.positions, epsilon=self.epsilon)
         self.builder = TransitionBuilder(spec, self.seats)
 
-    # -- acting ------------------------------------------------------------------------
-    def epsilon(self) -> float:
-        c = self.config
-        return linear_schedule(c.epsilon_start, c.epsilon_end, c.epsilon_steps, self.env_steps)
-
-    def exploration(self) -> dict[str, float]:
-        return {"epsilon": self.epsilon()}
-
-    def policy(self) -> QPolicy:
-        return self._policy
-
-    def frozen_policy(self) -> QPolicy:
-        return QPolicy(self.spec, copy.deepcopy(self._policy.net), self.positions)
-
     # -- collecting --------------------------------------------------------------------
     def observe(self, batch: StepBatch, player: str) -> None:
         self.count_moves(batch, player)
@@ -191,15 +217,8 @@ class IQL(LearnerBase):
                                     {k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
 
     # -- learning ----------------------------------------------------------------------
-    def learn(self) -> dict[str, float]:
-        c = self.config
-        if not any(len(b) >= c.batch_size for b in self.buffers):
-            return {}
-        due = updates_due(self.env_steps, c.learning_starts, c.batch_size, c.replay_ratio, self.updates)
-        metrics: dict[str, torch.Tensor] = {}
-        for _ in range(due):
-            metrics = self.train_step()
-        return {**{k: float(v) for k, v in metrics.items()}, "epsilon": self.epsilon()} if metrics else {}
+    def replay_ready(self) -> bool:
+        return any(len(b) >= self.config.batch_size for b in self.buffers)
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One gradient step on a replayed batch of every network group; metrics as 0-d tensors."""
@@ -260,8 +279,7 @@ class IQL(LearnerBase):
 
     def load_extra_state(self, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
         for g, buffer in enumerate(self.buffers):
-            head = f"buffer{g}."
-            buffer.load_state_dict({k[len(head):]: v for k, v in tensors.items() if k.startswith(head)}, meta["buffers"][g])
+            buffer.load_state_dict(under(f"buffer{g}", tensors), meta["buffers"][g])
         self.builder.load_state_dict("builder", tensors, meta["builder"])
         self.reward_rms.load(meta["reward_rms"])
 

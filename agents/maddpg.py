@@ -35,7 +35,7 @@ from torch import nn
 
 from agents.base import ExportedSeat, LearnerError, StepBatch, uncovered
 from agents.buffers import ReplayBuffer, TransitionBuilder, join_side, seat_rewards
-from agents.checkpoint import load_module
+from agents.checkpoint import load_module, under
 from agents.learning import AT_LEAST_ZERO, POSITIVE, SIZES, UNIT, LearnerBase, OneOf, Settings, adam, updates_due
 from agents.nets import (SeatScores, gumbel_softmax_st, legal_or_all, masked_argmax, masked_logits, mlp, optimise,
                          seeded_init_, soft_update, squash_to_box)
@@ -334,8 +334,7 @@ class MADDPG(LearnerBase):
 
     def load_extra_state(self, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
         for g, replay in enumerate(self.replays):
-            head = f"replay{g}."
-            replay.load_state_dict({k[len(head):]: v for k, v in tensors.items() if k.startswith(head)}, meta["replays"][g])
+            replay.load_state_dict(under(f"replay{g}", tensors), meta["replays"][g])
         self.builder.load_state_dict("builder", tensors, meta["builder"])
         self._policy.noise = self.config.exploration_noise
 

@@ -31,10 +31,10 @@ import torch
 from torch import nn
 
 from agents.base import LearnerError, StepBatch
-from agents.buffers import ReplayBuffer, RunningMeanStd, TransitionBuilder, join_side, linear_schedule
-from agents.checkpoint import load_module, load_numpy_rng, numpy_rng_state
-from agents.iql import IQLConfig, discrete_only, epsilon_policy, td_loss
-from agents.learning import LearnerBase, adam, updates_due
+from agents.buffers import ReplayBuffer, RunningMeanStd, TransitionBuilder, join_side
+from agents.checkpoint import load_module, load_numpy_rng, numpy_rng_state, under
+from agents.iql import IQLConfig, QLearner, discrete_only, epsilon_policy, td_loss
+from agents.learning import adam
 from agents.nets import QPolicy, SeatQNetworks, double_q_values, legal_or_all, masked_logits, optimise, seeded_init_, update_target
 from games.base import GameSpec
 
@@ -57,7 +57,7 @@ class VDNConfig(IQLConfig):
     `standardise_rewards: True`; scaled only, without EPyMARL's mean shift: see IQLConfig)."""
 
 
-class VDN(LearnerBase):
+class VDN(QLearner):
     """A side's seats as one team: per-seat utilities mixed by sum into Q_tot."""
 
     algorithm: ClassVar[str] = "vdn"
@@ -112,20 +112,6 @@ class VDN(LearnerBase):
         """Per-seat values (B, n_agents) -> team values (B,): VDN sums."""
         return q.sum(1)
 
-    # -- acting ------------------------------------------------------------------------
-    def epsilon(self) -> float:
-        c = self.config
-        return linear_schedule(c.epsilon_start, c.epsilon_end, c.epsilon_steps, self.env_steps)
-
-    def exploration(self) -> dict[str, float]:
-        return {"epsilon": self.epsilon()}
-
-    def policy(self) -> QPolicy:
-        return self._policy  # one policy for every seat of the side
-
-    def frozen_policy(self) -> QPolicy:
-        return QPolicy(self.spec, copy.deepcopy(self._policy.net), self.positions)
-
     # -- collecting --------------------------------------------------------------------
     def observe(self, batch: StepBatch, player: str) -> None:
         self.count_moves(batch, player)
@@ -142,15 +128,8 @@ class VDN(LearnerBase):
             self.buffer.add(team)
 
     # -- learning ----------------------------------------------------------------------
-    def learn(self) -> dict[str, float]:
-        c = self.config
-        if len(self.buffer) < c.batch_size:
-            return {}
-        due = updates_due(self.env_steps, c.learning_starts, c.batch_size, c.replay_ratio, self.updates)
-        metrics: dict[str, torch.Tensor] = {}
-        for _ in range(due):
-            metrics = self.train_step()
-        return {**{k: float(v) for k, v in metrics.items()}, "epsilon": self.epsilon()} if metrics else {}
+    def replay_ready(self) -> bool:
+        return len(self.buffer) >= self.config.batch_size
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One gradient step of the team value on a replayed batch; metrics as 0-d tensors."""
@@ -215,7 +194,7 @@ class VDN(LearnerBase):
         return tensors, {"buffer": buffer_meta, "builder": pending_meta, "reward_rms": self.reward_rms.state()}
 
     def load_extra_state(self, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
-        self.buffer.load_state_dict({k[7:]: v for k, v in tensors.items() if k.startswith("buffer.")}, meta["buffer"])
+        self.buffer.load_state_dict(under("buffer", tensors), meta["buffer"])
         self.builder.load_state_dict("builder", tensors, meta["builder"])
         self.reward_rms.load(meta["reward_rms"])
 

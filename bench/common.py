@@ -7,6 +7,7 @@ measuring is not counted as training time.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -22,6 +23,7 @@ from league.train.selfplay import lineups, score  # noqa: E402
 from league.store.database import Store  # noqa: E402
 from league.threads import limit_threads  # noqa: E402
 from league.train.loop import Trainer  # noqa: E402
+from league.play.backends import make_backend  # noqa: E402
 from games.base import derive_seed  # noqa: E402
 
 limit_threads()
@@ -43,7 +45,9 @@ def train_for(config: TrainConfig, seconds: float, every: float,
     folder = run_dir or tempfile.mkdtemp(prefix="league-bench-")
     store = Store.open(folder, create=True)
     store.init_run("bench", config.game, {"train": config.to_toml(), "ratings": config.ratings})
-    league = Trainer(store, games.load(config.game), config.with_overrides(steps=10**12))
+    # as `league train` does by default: actor processes on all cores but one, pipelined with the learners
+    backend = make_backend("process", workers=max(1, (os.cpu_count() or 2) - 1)) if config.lag else None
+    league = Trainer(store, games.load(config.game), config.with_overrides(steps=10**12), backend=backend)
     league.register_players()
     trained = 0.0
     next_measure = 0.0
@@ -67,7 +71,7 @@ def champion_entrant(league: Trainer) -> Entrant:
             return Entrant(row.name, league.learners[row.name].policy(), explore=False)
         player = league.store.player(row.name)
         if player is not None and player.weights_path:
-            return league.pool.entrant(row.name)
+            return Entrant(row.name, league.pool.entrant(row.name).policy, explore=False)
     name = next(iter(league.learners))
     return Entrant(name, league.learners[name].policy(), explore=False)
 

@@ -50,8 +50,11 @@ def main() -> None:
         champion = champion_entrant(league)
         result = match("connect_four", champion, mcts100, args.games)
         rows.append((elapsed / 60, steps, len(league.snapshots), champion.name, result))
+        live = "  ".join(f"{name} {match('connect_four', Entrant(name, l.policy(), explore=False), mcts100, args.games)[0]:.2f}"
+                         for name, l in league.learners.items())
         print(f"  {elapsed / 60:6.1f} min {steps:>10,} steps  pool {len(league.snapshots):3d}  champion {champion.name:<12}"
-              f" vs mcts:100 {result[0]:.2f} (W{result[1]} D{result[2]} L{result[3]})", flush=True)
+              f" vs mcts:100 {result[0]:.2f} (W{result[1]} D{result[2]} L{result[3]});  learners vs mcts:100: {live}",
+              flush=True)
 
     print(f"connect four league ({', '.join(f'{l.name}:{l.algo}' for l in config.learners)}), "
           f"{args.minutes:g} minutes of training, champion vs mcts:100 every {args.every:g} min")

@@ -39,9 +39,9 @@ from league.play.runner import Entrant
 from league.train.selfplay import train
 
 
-def measure(algo: str, steps: int, batch: int, profile: bool) -> dict[str, float]:
+def measure(algo: str, steps: int, batch: int, profile: bool, config: dict | None = None) -> dict[str, float]:
     game = games.load("connect_four")
-    learner = make_learner(algo, game.spec, "player", seed=0)
+    learner = make_learner(algo, game.spec, "player", config=config, seed=0)
     timers = {"observe": 0.0, "update": 0.0}
     observe, update = learner.observe, learner.update
 
@@ -88,10 +88,13 @@ def main() -> None:
     parser.add_argument("--algos", nargs="+", default=["iql", "mappo"])
     parser.add_argument("--profile", nargs="*", default=[], help="algorithms to cProfile (to stderr)")
     parser.add_argument("--baseline", help="another checkout to measure the same way, side by side")
+    parser.add_argument("--config", action="append", default=[], metavar="ALGO=JSON",
+                        help='settings for this checkout\'s learner, e.g. iql={"batch_size": 128, "replay_ratio": 32}')
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    rows = {algo: measure(algo, args.steps, args.batch, algo in args.profile) for algo in args.algos}
+    configs = {algo: json.loads(text) for algo, _, text in (c.partition("=") for c in args.config)}
+    rows = {algo: measure(algo, args.steps, args.batch, algo in args.profile, configs.get(algo)) for algo in args.algos}
     if args.json:
         print(json.dumps(rows))
         return
@@ -104,7 +107,8 @@ def main() -> None:
         command[1] = str(script)  # this script, run against the baseline's packages
         out = subprocess.run(command, env=env, cwd=args.baseline, capture_output=True, text=True, check=True)
         columns = {"baseline": json.loads(out.stdout.strip().splitlines()[-1]), **columns}
-    print(f"connect_four, {args.steps:,} measured env steps, {args.batch} copies, torch threads 1, device cpu")
+    print(f"connect_four, {args.steps:,} measured env steps, {args.batch} copies, torch threads 1, device cpu"
+          + (f"; this checkout's settings {configs}" if configs else ""))
     for algo in args.algos:
         print(f"\n{algo}")
         keys = list(rows[algo])

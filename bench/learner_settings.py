@@ -2,7 +2,8 @@
 
 Each setting trains a fresh learner (same seed) on one game for the same compute budget and is
 scored against uniform random at fixed points of that budget (1 a win, 0.5 a draw; sides
-alternate; the greedy policy; evaluation time is not charged). The budget is CPU seconds of
+alternate; the greedy policy; evaluation time is not charged); a one-side game (simple_spread)
+reports the greedy team's mean return instead. The budget is CPU seconds of
 this process with one torch thread: on this shared 2-core machine wall-clock seconds depend on
 what the other sessions run, CPU seconds do not; on a quiet core they are the same. Wall
 seconds are printed as well.
@@ -97,7 +98,9 @@ def main() -> None:
     cells = [[setting, *(f"{s:.3f}" for s in r["scores"]), f"{r['env_steps']:,}", f"{r['updates']:,}",
               f"{r['env_steps'] / r['cpu']:,.0f}", f"{r['wall']:.0f}"] for setting, r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
-    print("\nscore against uniform random (1 win, 0.5 draw) after the CPU seconds shown")
+    what = ("score against uniform random (1 win, 0.5 draw)" if len(game.spec.sides) > 1
+            else "mean team return of the greedy team")
+    print(f"\n{what} after the CPU seconds shown")
     print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
     for c in cells:
         print("  ".join(x.rjust(w) for x, w in zip(c, widths)))

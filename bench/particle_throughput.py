@@ -39,7 +39,7 @@ from agents.baselines import RandomPolicy, ScriptedPolicy
 from agents.mappo import MAPPO
 from agents.qmix import QMIX
 from league.play.runner import Entrant, play
-from league.train.loop import evaluate, train
+from league.train.selfplay import evaluate, train
 
 
 def table(title: str, header: list[str], rows: list[list]) -> None:

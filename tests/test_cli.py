@@ -174,3 +174,147 @@ def test_algos_lists_algorithms_and_what_they_can_learn() -> None:
                                 "qmix       yes", "vdn        yes"]
     rows = json.loads(invoke("algos", "--game", "connect_four", "--json")[1])
     assert "turn-based" in next(r for r in rows if r["name"] == "maddpg")["roles"]["player"]
+
+
+# -- the commands wired from issues 15-19 -----------------------------------------------------
+
+def run_cli(*args: str, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    run = tmp_path_factory.mktemp("train") / "t"
+    result = run_cli("train", "--game", "tic_tac_toe", "--algo", "iql", "--steps", "2000", "--backend", "local",
+                     "--lag", "0", "--device", "cpu", "--log-every", "1000", "--run", str(run))
+    assert result.exit_code == 0, result.output
+    return run, result.stdout
+
+
+def test_train_logs_lines_writes_tensorboard_and_ends_with_the_final_screen(trained) -> None:
+    run, out = trained
+    progress = [line for line in out.splitlines() if line.startswith("round ")]
+    assert progress and progress[0].startswith("round 1 | steps ") and " steps/s | pool " in progress[0]
+    assert "trained iql " in out and "\nrank  name " in out
+    assert f"Run directory: {run} (league.db, config.toml, snapshots/, tensorboard/)\nChampion: iql-001 (snapshot of iql" in out
+    assert out.splitlines()[-1].startswith(f"  tensorboard --logdir {run / 'tensorboard'}  ")
+    assert out.splitlines()[-1].endswith("   # training curves, live while it trains")
+    assert any((run / "tensorboard").rglob("events.out.tfevents.*"))
+    toml = (run / "config.toml").read_text()
+    assert "lag = 0\n" in toml and 'device = "cpu"\n' in toml
+
+
+def test_config_prints_what_train_resolves(trained) -> None:
+    from league.app.setup import resolve_train_config
+    from league.app.show_config import format_config
+
+    config, _ = resolve_train_config(None, "x", game="tic_tac_toe", algos=["iql"], steps=3000)
+    assert invoke("config", "--game", "tic_tac_toe", "--algo", "iql", "--steps", "3000") == (0, format_config(config) + "\n")
+    rows = {row["key"]: row for row in json.loads(invoke("config", "--run", str(trained[0]), "--json")[1])}
+    assert (rows["steps"]["value"], rows["lag"]["value"], rows["device"]["value"]) == ("2000", "0", '"cpu"')
+
+
+def test_train_uses_every_core_but_one_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from league.app import commands_train
+    from league.app.setup import RunError
+
+    asked = []
+
+    def fake_backend(name, **options):
+        asked.append((name, options))
+        raise RunError("stopped before any run was created")
+
+    monkeypatch.setattr(commands_train, "make_backend", fake_backend)
+    code, err = invoke("train", "--game", "tic_tac_toe", "--algo", "iql", "--run", str(tmp_path / "r"))
+    assert (code, err) == (1, "Error: stopped before any run was created\n")
+    assert asked == [("process", {"workers": max(1, os.cpu_count() - 1)})] and not (tmp_path / "r").exists()
+
+
+def test_train_on_cuda_without_a_gpu_is_one_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    code, err = invoke("train", "--device", "cuda", "--run", str(tmp_path / "r"))
+    assert code == 1 and err.startswith("Error: --device cuda needs a GPU that torch can use, and torch sees none here")
+    assert err.count("\n") == 1 and not (tmp_path / "r").exists()
+
+
+def test_a_learner_plays_as_its_latest_snapshot(trained) -> None:
+    run, _ = trained
+    result = run_cli("tournament", "--entrants", "iql,random", "--games", "2", "--run", str(run))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("iql is a learner: its latest snapshot iql-001 plays for it\n")
+    assert "iql-001 vs random      2" in result.stdout
+    result = run_cli("play", "--player", "iql", "--run", str(run), input="")
+    assert result.stderr.startswith("iql is a learner: its latest snapshot iql-001 plays for it\n")
+
+
+def test_check_game(tmp_path: Path) -> None:
+    assert invoke("check-game", "tic_tac_toe") == (0, "tic_tac_toe passes every check\n")
+    result = run_cli("check-game", "tic_tac_tow")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("unknown game 'tic_tac_tow' (did you mean 'tic_tac_toe'?); valid games: ")
+    assert result.stdout.count("\n") == 1
+
+
+def test_datasette_metadata(played: Path, tmp_path: Path) -> None:
+    from league.store.views import metadata_json
+
+    expected = f"wrote {played / 'metadata.json'}; browse the run with: datasette {played / 'league.db'} -m {played / 'metadata.json'}\n"
+    assert invoke("datasette-metadata", "--run", str(played)) == (0, expected)
+    assert invoke("datasette-metadata", "--run", str(played)) == (0, expected)  # its own file is replaced
+    assert (played / "metadata.json").read_text() == metadata_json(played.name)
+    other = tmp_path / "notes.json"
+    other.write_text('{"mine": 1}')
+    code, err = invoke("datasette-metadata", "--run", str(played), "--out", str(other))
+    assert (code, err) == (1, f"Error: {other} exists and is not an earlier Datasette metadata file; choose another --out.\n")
+    assert other.read_text() == '{"mine": 1}'
+
+
+def test_replay_and_matches_moves_records_and_pages(played: Path, tmp_path: Path) -> None:
+    code, out = invoke("replay", "8", "--run", str(played))
+    assert code == 0 and out.startswith("match 8: tic_tac_toe, seed 8435702009653986085\nfirst: mcts:5; second: random\n\n"
+                                        "start\n...\n...\n...\n\n1. first (mcts:5): x(2,0)\n")
+    assert out.endswith("result: first (mcts:5) wins, returns +1 -1\n")
+    assert invoke("replay", "99", "--run", str(played)) == (
+        1, f"Error: there is no match 99 in {played / 'league.db'}; `league matches` lists them\n")
+    code, out = invoke("matches", "--run", str(played), "--player", "mcts:5", "--limit", "3", "--moves")
+    assert (code, out) == (0, """\
+id  origin      sides              returns  ranks  length  seed                 moves
+ 8  tournament  mcts:5 vs random   +1 -1    0 1         7  8435702009653986085  x(2,0) o(0,1) x(2,1) o(2,2) x(1,0) o(0,2) x(0,0)
+ 9  tournament  mcts:5 vs random   +1 -1    0 1         7  972343396914324611   x(0,2) o(0,1) x(0,0) o(2,1) x(2,2) o(2,0) x(1,2)
+11  tournament  mcts:5 vs mcts:50  -1 +1    1 0         8  2255112855349303446  x(0,1) o(0,2) x(1,1) o(2,1) x(0,0) o(2,2) x(2,0) o(1,2)
+""")
+    assert json.loads(invoke("matches", "--run", str(played), "--limit", "1", "--moves", "--json")[1])[0]["moves"] \
+        .startswith("x(")
+    assert "moves" not in json.loads(invoke("matches", "--run", str(played), "--limit", "1", "--json")[1])[0]
+    ids = [g["id"] for g in json.loads(invoke("matches", "--run", str(played), "--limit", "2", "--offset", "1", "--json")[1])]
+    assert ids == [10, 11]
+    ids = [g["id"] for g in json.loads(invoke("matches", "--run", str(played), "--since", "10", "--json")[1])]
+    assert ids == [11, 12]
+    out_file = tmp_path / "games.txt"
+    assert invoke("matches", "--run", str(played), "--records", str(out_file)) == (0, f"wrote 12 games to {out_file}\n")
+    assert out_file.read_text().startswith('[Game "tic_tac_toe"]\n[Match "1"]\n')
+
+
+def test_tournament_openings_pentanomial_and_reports(tmp_path: Path) -> None:
+    result = run_cli("tournament", "--game", "tic_tac_toe", "--entrants", "random,mcts:5", "--games", "4",
+                     "--openings", "random:2", "--pentanomial", "--report-every", "2", "--concurrency", "2",
+                     "--run", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == """\
+openings: random:2
+round-robin on tic_tac_toe: 4 games played, 0 already stored, 4 in the schedule
+pairing           games  score  elo [95%]        ptnml(0-2)
+random vs mcts:5      4  1.5/4  -89 [-239, +34]  0 1 1 0 0
+rank  name    kind      algorithm     mu  sigma  score  games  W  D  L
+   1  mcts:5  baseline  -          26.65   4.39  13.49      4  2  1  1
+   2  random  baseline  -          23.35   4.39  10.19      4  1  1  2
+"""
+    assert result.stderr.startswith("after 2 of 4 games:\npairing           games  score  elo [95%]")
+    assert "\nafter 4 of 4 games:\n" in result.stderr and "ptnml(0-2)" in result.stderr
+    same = run_cli("tournament", "--game", "tic_tac_toe", "--entrants", "random,mcts:5", "--games", "4",
+                   "--openings", "random:2", "--batch", "4", "--run", str(tmp_path / "r"))
+    assert same.exit_code == 0 and "0 games played, 4 already stored" in same.stdout  # --batch: the same tournament

@@ -69,3 +69,36 @@ def test_readme_reading_results_examples_are_real_output(tmp_path: Path, monkeyp
         result = runner.invoke(cli, command.split())
         assert result.exit_code == 0, result.output
         assert result.output == _readme_output(f"league {command}"), command
+
+
+def test_readme_new_command_examples_are_real_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(cli, "tournament --game tic_tac_toe --entrants random,mcts:5,mcts:50 --games 8 --run runs/ttt"
+                         .split()).exit_code == 0
+    for command in ("check-game tic_tac_toe", "matches --run runs/ttt --player mcts:5 --limit 3 --moves",
+                    "tournament --game tic_tac_toe --entrants random,mcts:5 --games 4 --openings random:2 "
+                    "--pentanomial --run runs/openings"):
+        result = runner.invoke(cli, command.split())
+        assert result.exit_code == 0, result.output
+        assert result.stdout == _readme_output(f"league {command}"), command
+    replay = runner.invoke(cli, ["replay", "24", "--run", "runs/ttt"])
+    assert "league replay 24 --run runs/ttt" in README
+    shown = README[README.index("9. first (mcts:5): x(0,2)"):]
+    assert replay.exit_code == 0 and replay.stdout.endswith(shown[:shown.index("```")])
+    records = runner.invoke(cli, "matches --run runs/ttt --records ttt-games.txt --limit 100".split())
+    assert "--records ttt-games.txt --limit 100   # " + records.stdout.strip() in README
+    assert "datasette runs/ttt/league.db -m runs/ttt/metadata.json" in README
+    assert runner.invoke(cli, "datasette-metadata --run runs/ttt".split()).exit_code == 0
+    assert (tmp_path / "runs/ttt/metadata.json").exists()
+
+
+def test_readme_log_line_is_what_a_log_gets() -> None:
+    from league.app.display import TrainProgress
+
+    line = TrainProgress(3, {"iql": 3000, "mappo": 2900}, 12000, 65, 1500.4, 2, {"iql": {"random": 0.85}},
+                         {"iql": 2000}, [("iql", 27.1, 1.2), ("mappo", 25.0, 1.1)], 130).line()
+    assert f"```\n{line}\n```" in README and "grep steps/s train.log" in README
+    assert "![A league report](bench/report.png)" in README and (Path(__file__).resolve().parents[1] / "bench/report.png").exists()

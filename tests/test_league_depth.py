@@ -32,13 +32,13 @@ def test_example_configs_train_a_tiny_league(path: Path, tmp_path: Path) -> None
     """Each example of runs/examples trains as documented, on a tiny budget: games are
     stored and rated, and every learner takes a snapshot."""
     values = as_mapping(load_config(path))
-    replay = {"learning_starts": 64, "batch_size": 32, "buffer_size": 2000}
+    replay = {"learning_starts": 64, "batch_size": 32, "buffer_size": 2000, "replay_ratio": 4.0}
     tiny = {"iql": replay, "vdn": replay, "qmix": replay, "maddpg": replay, "mappo": {"rollout_steps": 8}}
     for learner in values["learners"]:
         learner["config"] = {**learner["config"], **tiny[learner["algo"]]}
     values.update(steps=400, batch_games=8, round_games=16, checkpoint_every=10**9, coop_snapshots=1)
     values["snapshots"] = {**values["snapshots"], "min_steps": 200, "max_steps": 200, "eval_games": 2}
-    values["evaluation"] = {**values["evaluation"], "every": 10**9}
+    values["evaluation"] = {**values["evaluation"], "every": 10**9, "games": 2}  # the first round's evaluation only
     config = TrainConfig.from_mapping(values)
     with Store.open(tmp_path, create=True) as store:
         league = Trainer(store, games.load(config.game), config)

@@ -182,7 +182,7 @@ def test_another_games_run_and_changed_settings_are_refused(straight: tuple[Path
     run, _ = straight
     before = hashlib.sha256((run / "league.db").read_bytes()).hexdigest()
     code, out = invoke("train", "--algo", "iql", "--run", str(run))
-    assert code == 1 and "only --steps may change when resuming" in out
+    assert code == 1 and "only --steps and --device may change when resuming" in out
     assert hashlib.sha256((run / "league.db").read_bytes()).hexdigest() == before
 
 

@@ -161,7 +161,7 @@ def test_scripted_spreaders_and_continuous_actions_play() -> None:
 
 def test_a_learner_trains_on_a_vmas_game() -> None:
     from agents.mappo import MAPPO
-    from league.train.loop import train
+    from league.train.selfplay import train
 
     game = games.load("simple_tag_vmas")
     learner = MAPPO(game.spec, "prey", config={"rollout_steps": 8, "epochs": 1}, seed=0)

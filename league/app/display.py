@@ -15,12 +15,13 @@ from typing import Any, Callable, Sequence, TextIO
 from rich.console import Console
 from rich.table import Table
 
-import games
-from games.base import GameError
+from games.errors import LeagueError
 from league.rate.standings import standings
 from league.store.database import Store
+from league.store.trust import load_stored_game
 from league.tournament.config import TournamentConfig
 from league.tournament.formats import play_tournament
+from league.tournament.summary import pairing_rows
 from league.train.loop import Event
 
 
@@ -30,41 +31,53 @@ def console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=200 if plain else None)
 
 
+def plain_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Sequence[str] = ()) -> str:
+    """Columns aligned with two spaces, no trailing blanks (what tables look like when piped).
+
+    Example:
+        >>> print(plain_table(["name", "games"], [("random", 4), ("mcts:5", 12)], right=("games",)))
+        name    games
+        random      4
+        mcts:5     12
+    """
+    from rich.cells import cell_len
+
+    cells = [[str(c) for c in columns]] + [[str(x) for x in row] for row in rows]
+    widths = [max(cell_len(line[k]) for line in cells) for k in range(len(columns))]
+
+    def pad(text: str, k: int) -> str:
+        gap = " " * (widths[k] - cell_len(text))
+        return gap + text if columns[k] in right else text + gap
+
+    return "\n".join("  ".join(pad(text, k) for k, text in enumerate(line)).rstrip() for line in cells)
+
+
 def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
                 right: Sequence[str] = ()) -> None:
+    """A table: rich on a terminal; otherwise `plain_table` written directly (exact, for scripts
+    and tests; rich takes seconds over a few hundred rows)."""
+    if not sys.stdout.isatty():
+        print("\n".join(([title] if title else []) + [plain_table(columns, rows, right=right)]))
+        return
     table = Table(title=title, title_justify="left", header_style="bold", box=None, pad_edge=False)
     for column in columns:
         table.add_column(column, justify="right" if column in right else "left", no_wrap=True)
     for row in rows:
         table.add_row(*(str(x) for x in row))
-    out = console()
-    if out.is_terminal:
-        out.print(table)
-        return
-    with out.capture() as captured:
-        out.print(table)
-    print("\n".join(line.rstrip() for line in captured.get().splitlines()))
+    console().print(table)
 
 
-def elo_text(value: float) -> str:
-    return f"{value:+.0f}" if abs(value) != float("inf") else ("+inf" if value > 0 else "-inf")
-
-
-def print_pairings(pairings, config: TournamentConfig) -> None:
-    test = config.test()
-    rows = []
-    for p in pairings:
-        elo, low, high = p.elo()
-        interval = "-" if not p.pairs else f"{elo_text(elo)} [{elo_text(low)}, {elo_text(high)}]"
-        row = [f"{p.a} vs {p.b}", p.games, "-" if not p.games else f"{p.points:g}/{p.games}", interval]
-        if test is not None:
-            row += [f"{p.llr:+.2f} ({test.lower:.2f}, {test.upper:.2f})", p.status if p.status != "done" else "-"]
-        rows.append(row)
-    columns = ["pairing", "games", "score", "elo [95%]"] + (["llr (bounds)", "sprt"] if test is not None else [])
+def print_pairings(pairings, config: TournamentConfig, *, pentanomial: bool = False) -> None:
+    """Each pairing's games, score and Elo [95%] (with an SPRT: its LLR and decision; with
+    `pentanomial`: the pair counts)."""
+    columns, rows = pairing_rows(pairings, config.test(), pentanomial=pentanomial)
     print_table(None, columns, rows, right=("games",))
 
 
-def play_with_progress(store, game, roster, config, rater, batch, **options):
+def play_with_progress(store, game, roster, config, rater, batch, *, wrap=None, **options):
+    """play_tournament with a progress bar on a terminal; `wrap(progress)` may wrap the bar's
+    callback (None when there is no bar), e.g. in a `ReportEvery`."""
+    wrap = wrap or (lambda inner: inner)
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -75,7 +88,7 @@ def play_with_progress(store, game, roster, config, rater, batch, **options):
     )
 
     if not sys.stderr.isatty():
-        return play_tournament(store, game, roster, config, rater, batch=batch, **options)
+        return play_tournament(store, game, roster, config, rater, batch=batch, progress=wrap(None), **options)
     test = config.test()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("games"),
                TextColumn("{task.fields[rate]:>7.1f} games/s"), TimeElapsedColumn(), TextColumn("ETA"),
@@ -99,16 +112,17 @@ def play_with_progress(store, game, roster, config, rater, batch, **options):
                                    f"({test.lower:.2f}, {test.upper:.2f})")
             bar.update(task, completed=done, total=total, rate=rate, description=description)
 
-        return play_tournament(store, game, roster, config, rater, batch=batch, progress=progress, **options)
+        return play_tournament(store, game, roster, config, rater, batch=batch, progress=wrap(progress), **options)
 
 
 def run_spec(store: Store):
+    """The run's game spec when its stored name is safe to load (registry or openspiel:), else None."""
     info = store.run_info()
     if info is None:
         return None
     try:
-        return games.load(info["game"]).spec
-    except GameError:
+        return load_stored_game(info["game"]).spec  # a stored name is data: never a module:factory
+    except LeagueError:
         return None
 
 
@@ -118,8 +132,10 @@ def cell(value) -> str:
     return str(value) if isinstance(value, int) else f"{value:.4f}"
 
 
-def print_leaderboard(store: Store) -> None:
-    rows = standings(store, spec=run_spec(store))
+def print_leaderboard(store: Store, rows: Sequence[Any] | None = None) -> None:
+    """The leaderboard table: of `rows` (standings already computed) or read from the store."""
+    if rows is None:
+        rows = standings(store, spec=run_spec(store))
     columns = ["rank", "name", "kind", "algorithm", "mu", "sigma", "score", "games", "W", "D", "L"]
     extra = [(title, attr) for title, attr in (("forfeits", "forfeits"), ("exploitability", "exploitability"),
                                                ("return/seat", "per_capita"))

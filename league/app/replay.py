@@ -26,7 +26,8 @@ Example:
 
 from __future__ import annotations
 
-import games
+import games  # noqa: F401 - doctest examples
+from league.store.trust import load_stored_game
 from games.base import Game, GameError
 from games.errors import LeagueError
 from league.store.database import Match, Store
@@ -44,9 +45,9 @@ def find_match(store: Store, match_id: int) -> tuple[Game, Match]:
         raise ReplayError(f"there is no match {match_id} in {store.path}; `league matches` lists them")
     info = store.run_info()
     try:
-        game = games.load(info["game"]) if info is not None else games.load(match.game)
+        game = load_stored_game(info["game"]) if info is not None else load_stored_game(match.game)
         if game.spec.name != match.game:
-            game = games.load(match.game)
+            game = load_stored_game(match.game)
     except GameError as error:
         raise ReplayError(f"match {match_id} is a game of {match.game}, which cannot be loaded here: {error}") from None
     return game, match

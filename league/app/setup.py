@@ -4,6 +4,7 @@ written, and training with a clean Ctrl-C. No command-line parsing here."""
 from __future__ import annotations
 
 import math
+import os
 import signal
 import sys
 from typing import Sequence
@@ -12,14 +13,13 @@ import numpy as np
 
 from agents.base import PolicyError
 from games.errors import LeagueError
-from league.app.display import cell, print_table
 from league.rate.ratings import Rater
 from league.rate.standings import standings
 from league.results import PayoffMatrix
 from league.store.database import Store, StoreError
 from league.store.trust import load_stored_game
-from league.tournament.formats import TournamentError
-from league.train.config import TrainConfig, parse_toml
+from league.tournament.config import TournamentError
+from league.train.config import ConfigError, TrainConfig, load_config, parse_toml
 from league.rate.ratings import rater_from
 from league.train.loop import Trainer
 
@@ -183,31 +183,48 @@ def stored_spec(store: Store):
         return None
 
 
-def print_rows(columns: Sequence[str], rows: Sequence[Sequence[object]], *, right: Sequence[str] = ()) -> None:
-    """display.print_table's layout; when piped, written directly (rich takes seconds over a few hundred rows)."""
-    if sys.stdout.isatty():
-        print_table(None, columns, rows, right=right)
+# -- the training configuration, resolved once for `league train` and `league config` --------
+
+def resolve_train_config(store: Store | None, run_dir: str, *, config_path: str | None = None,
+                         game: str | None = None, algos: Sequence[str] = (), steps: int | None = None,
+                         seed: int | None = None, batch_games: int | None = None, lag: int | None = None,
+                         device: str | None = None):
+    """(TrainConfig, loaded game): a run's saved configuration when it has one (only --steps and
+    --device may change then), else --config or the built-in default with the options applied."""
+    from league.store.trust import load_user_game
+    from league.train.checkpoints import checkpoint_config
+
+    saved = checkpoint_config(store) if store is not None else None
+    if saved is not None:  # resume, with the configuration the run was created with
+        if config_path or algos or seed is not None or batch_games is not None or lag is not None:
+            raise ConfigError(f"{run_dir} is already a training run; only --steps and --device may change when "
+                              f"resuming (start a new run with another --run)")
+        config = TrainConfig.from_mapping(parse_toml(saved)).with_overrides(steps=steps, device=device)
+        if game is not None and game.strip() != config.game.strip():
+            raise ConfigError(f"{run_dir} trains {config.game}, not {game}; start a new run with another --run")
+        return config, load_stored_game(config.game, given=game)
+    base = load_config(config_path) if config_path else TrainConfig.from_mapping(DEFAULT_TRAIN)
+    config = base.with_overrides(game=game, steps=steps, seed=seed, batch_games=batch_games, lag=lag, device=device,
+                                 algos=list(algos))
+    loaded = load_user_game(config.game)
+    if not config_path and game:
+        # the built-in evaluation bots, kept to those that can play the chosen game
+        config = TrainConfig.from_mapping({**as_mapping(config), "evaluation": {
+            **as_mapping(config)["evaluation"], "opponents": bots_for(loaded.spec)}})
+    return config, loaded
+
+
+def check_device(device: str) -> None:
+    """Refuse a CUDA device that torch cannot see, in one sentence, before any run is created."""
+    if not device.startswith("cuda"):
         return
-    from rich.cells import cell_len
+    import torch
 
-    cells = [[str(c) for c in columns]] + [[str(x) for x in row] for row in rows]
-    widths = [max(cell_len(line[k]) for line in cells) for k in range(len(columns))]
-
-    def pad(text: str, k: int) -> str:
-        gap = " " * (widths[k] - cell_len(text))
-        return gap + text if columns[k] in right else text + gap
-
-    print("\n".join("  ".join(pad(text, k) for k, text in enumerate(line)).rstrip() for line in cells))
+    if not torch.cuda.is_available():
+        raise RunError(f"--device {device} needs a GPU that torch can use, and torch sees none here "
+                       f"(torch {torch.__version__}); use --device auto or --device cpu.")
 
 
-def print_standings(rows) -> None:
-    """The leaderboard table of standings already computed (display.print_leaderboard reads them itself)."""
-    columns = ["rank", "name", "kind", "algorithm", "mu", "sigma", "score", "games", "W", "D", "L"]
-    extra = [(title, attr) for title, attr in (("forfeits", "forfeits"), ("exploitability", "exploitability"),
-                                               ("return/seat", "per_capita"))
-             if any(getattr(s, attr) not in (None, 0) for s in rows)]
-    print_rows(columns + [title for title, _ in extra], [
-        (s.rank, s.name, s.kind, s.algorithm or "-", f"{s.mu:.2f}", f"{s.sigma:.2f}", f"{s.score:.2f}", s.games,
-         s.wins, s.draws, s.losses, *(cell(getattr(s, a)) for _, a in extra))
-        for s in rows
-    ], right=("rank", "mu", "sigma", "score", "games", "W", "D", "L", "forfeits", "exploitability", "return/seat"))
+def default_workers() -> int:
+    """Actor processes when `league train` is given no --backend: every core but one (the learners')."""
+    return max(1, (os.cpu_count() or 1) - 1)

@@ -20,179 +20,28 @@ Example:
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from agents.base import Policy, StepBatch
+from agents.base import StepBatch
 from agents.baselines import RandomPolicy
-from games.base import (
-    Game,
-    GameSpec,
-    IllegalActionError,
-    VecEnv,
-    derive_seed,
-    move_keys,
+from games.base import Game, GameSpec, IllegalActionError, VecEnv, derive_seed
+from league.play.acting import choose_actions
+from league.play.records import (  # noqa: F401 - re-exported: the runner's data types live in league.play.records
+    NO_ACTION,
+    OPENING_END,
+    Entrant,
+    GameRecord,
+    GameTask,
+    RunnerError,
+    Slot,
+    decode_moves,
+    encode_moves,
+    schedule,
+    slot_members,
+    slot_name,
 )
-from games.errors import LeagueError
-from league.results import side_name
-
-
-class RunnerError(LeagueError, RuntimeError):
-    """A game could not be played: a bad lineup, or an entrant that failed or cheated."""
-
-    def __init__(self, message: str, *, entrant: str | None = None, seat: str | None = None):
-        super().__init__(message)
-        self.entrant = entrant
-        self.seat = seat
-
-
-@dataclass(frozen=True, eq=False)
-class Entrant:
-    """A player the runner can seat: the name results are stored under, and its policy.
-
-    `explore` asks the policy for its training behaviour (a learner being trained);
-    frozen snapshots and reference bots play their evaluation behaviour.
-    """
-
-    name: str
-    policy: Policy
-    explore: bool = False
-
-    def __repr__(self) -> str:
-        return f"Entrant({self.name!r})"
-
-
-# One entrant fills a whole side, or a pick-up team gives one entrant per seat of the side.
-Slot = Entrant | tuple[Entrant, ...]
-
-
-@dataclass(frozen=True)
-class GameTask:
-    """One game to play: its place in the schedule, its seed, and who sits on each side."""
-
-    index: int
-    seed: int
-    lineup: tuple[Slot, ...]  # per side, in the spec's side order
-    opening: tuple[int, ...] = ()  # action ids played for the entrants before they take over (turn-based games)
-
-
-@dataclass(frozen=True)
-class GameRecord:
-    """The result of one finished game."""
-
-    index: int
-    seed: int
-    sides: tuple[str, ...]  # entrant name per side ("a+b+c" for a pick-up team)
-    returns: tuple[float, ...]  # total return per side
-    seat_returns: tuple[tuple[str, float], ...]  # (seat, return) in the spec's seat order
-    ranks: tuple[int, ...]  # per side, 0 is best; equal ranks are a draw
-    length: int
-    truncated: bool
-    forfeit: str | None = None  # who forfeited the game and why (a crash, an illegal move, a timeout)
-    moves: str | None = None  # the game's actions (see encode_moves); None where not recorded or continuous
-
-
-OPENING_END = "|"  # in encoded moves: the opening's plies come before it
-NO_ACTION = "."  # in a simultaneous game's encoded joint action: a seat that did not act
-_TOKENS = tuple(str(a) for a in range(4096))  # ids as text, made once (encoding is on the runner's hot path)
-
-
-def encode_moves(actions: np.ndarray, opening: int = 0) -> str:
-    """A game's actions as compact text: ids by spaces, one step's joint action joined by commas.
-
-    `actions` is (plies,) for a turn-based game or (steps, seats) for a simultaneous one, with
-    -1 where a seat did not act; the first `opening` plies were the opening. Chance outcomes
-    are not stored: they follow from the game's seed.
-
-    Example:
-        >>> encode_moves(np.array([3, 3, 4]), opening=2), encode_moves(np.array([[0, 2], [1, -1]]))
-        ('3 3 | 4', '0,2 1,.')
-    """
-    if actions.ndim == 1:
-        values = actions.tolist()
-        small = not values or (min(values) >= 0 and max(values) < len(_TOKENS))
-        tokens = list(map(_TOKENS.__getitem__, values)) if small else [str(a) for a in values]
-    else:
-        tokens = [",".join(NO_ACTION if a < 0 else str(a) for a in row) for row in actions.tolist()]
-    if 0 < opening:
-        tokens.insert(min(opening, len(tokens)), OPENING_END)
-    return " ".join(tokens)
-
-
-def decode_moves(text: str) -> tuple[list[int | tuple[int | None, ...]], int]:
-    """(actions, opening plies) from `encode_moves` text; a joint action is a tuple (None: no action).
-
-    Example:
-        >>> decode_moves("3 3 | 4"), decode_moves("0,2 1,.")
-        (([3, 3, 4], 2), ([(0, 2), (1, None)], 0))
-    """
-    actions: list[int | tuple[int | None, ...]] = []
-    opening = 0
-    for token in text.split():
-        if token == OPENING_END:
-            opening = len(actions)
-        elif "," in token:
-            actions.append(tuple(None if a == NO_ACTION else int(a) for a in token.split(",")))
-        else:
-            actions.append(int(token))
-    return actions, opening
-
-
-def slot_name(slot: Slot) -> str:
-    return side_name([e.name for e in slot]) if isinstance(slot, tuple) else slot.name
-
-
-def slot_members(spec: GameSpec, side: int, slot: Slot) -> list[tuple[str, Entrant]]:
-    """(seat, entrant) pairs of one side."""
-    seats = spec.sides[side].seats
-    if isinstance(slot, tuple):
-        if len(slot) != len(seats):
-            raise RunnerError(
-                f"side {spec.sides[side].name!r} of {spec.name} has {len(seats)} seats but the pick-up team has {len(slot)} members"
-            )
-        return list(zip(seats, slot))
-    return [(seat, slot) for seat in seats]
-
-
-def schedule(
-    spec: GameSpec,
-    lineup: Sequence[Slot],
-    n_games: int,
-    seed: int,
-    *,
-    swap_sides: bool = True,
-    any_side: bool = False,
-    start_index: int = 0,
-) -> list[GameTask]:
-    """Tasks for `n_games` games of one lineup (entrants in side order).
-
-    In a symmetric game (or with `any_side`, when every entrant can play every side) the
-    entrants rotate through the sides: games come in groups (pairs for two sides) that
-    share one seed, so luck of the deal or of the first move is shared.
-
-    Example:
-        >>> import games
-        >>> spec = games.load("connect_four").spec
-        >>> [t.seed == schedule(spec, ("x", "y"), 4, 1)[0].seed for t in schedule(spec, ("x", "y"), 4, 1)]
-        [True, True, False, False]
-    """
-    lineup = tuple(lineup)
-    if len(lineup) != len(spec.sides):
-        raise RunnerError(f"{spec.name} has {len(spec.sides)} sides ({', '.join(spec.side_names)}), got {len(lineup)} entrants")
-    if n_games < 0:
-        raise RunnerError(f"n_games must be at least 0, got {n_games}")
-    rotate = swap_sides and (spec.symmetric or (any_side and len(spec.sides) > 1))
-    group = len(lineup) if rotate else 1
-    tasks = []
-    for j in range(n_games):
-        index = start_index + j
-        k = j % group
-        order = lineup[k:] + lineup[:k] if rotate else lineup
-        tasks.append(GameTask(index=index, seed=derive_seed(seed, index // group), lineup=order))
-    return tasks
 
 
 def play(
@@ -295,8 +144,8 @@ def run(
             who_before = {s: who[s].copy() for s in seat_names}
         faults: dict[int, tuple[str, str]] | None = {} if forfeits else None
         forced = tape.forced(env, current)
-        actions = _act(env, spec, seating.entrants, who, seat_index, forfeits=faults, move_timeout=move_timeout,
-                       forced=forced)
+        actions = choose_actions(env, spec, seating.entrants, who, seat_index, forfeits=faults,
+                                 move_timeout=move_timeout, forced=forced)
         tape.write(env, actions)
         try:
             result = env.step(actions, next_seeds=next_seeds)
@@ -501,116 +350,3 @@ class _Seating:
                                           entrant=entrant.name)
                     self._checked.add((eid, side))
         return seats
-
-
-class _Fault(Exception):
-    """One entrant's failure in some copies (raised, timed out, malformed or illegal actions)."""
-
-    def __init__(self, entrant: str, seat: str, copies: np.ndarray, reason: str):
-        super().__init__(reason)
-        self.entrant, self.seat, self.copies, self.reason = entrant, seat, copies, reason
-
-
-def _call(policy: Policy, entrant: Entrant, env: VecEnv, seat: str, rows: np.ndarray, seat_index: int,
-          expected_tail: tuple[int, ...]) -> np.ndarray:
-    """One batched act call; raises _Fault naming the entrant on an exception or a malformed answer."""
-    keys = move_keys(env.episode_seed[rows], env.ply[rows], seat_index)
-    states = env.engine_states(rows) if getattr(policy, "needs_engine_states", False) else None  # type: ignore[attr-defined]
-    try:
-        chosen = np.asarray(policy.act(env.obs[seat][rows], env.mask[seat][rows], seat=seat, keys=keys,
-                                       explore=entrant.explore, engine_states=states))
-    except Exception as error:  # noqa: BLE001 - any failure of a policy is its entrant's fault
-        raise _Fault(entrant.name, seat, rows, f"failed to act for seat {seat!r}: {type(error).__name__}: {error}") from error
-    if chosen.shape != (len(rows), *expected_tail):
-        raise _Fault(entrant.name, seat, rows,
-                     f"returned actions of shape {chosen.shape} for seat {seat!r}, expected {(len(rows), *expected_tail)}")
-    return chosen
-
-
-def _act(env: VecEnv, spec: GameSpec, everyone: Sequence[Entrant], who: dict[str, np.ndarray],
-         seat_index: dict[str, int], *, forfeits: dict[int, tuple[str, str]] | None = None,
-         move_timeout: float | None = None, forced: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """One batched `act` call per (entrant, seat) group of acting copies.
-
-    Without `forfeits` any failure raises RunnerError. With it, a failing entrant forfeits
-    only the games it failed in: `forfeits[copy]` gets (entrant, reason), and the copy gets a legal
-    placeholder action (the runner ends that game right after the step). Where `forced` (n,)
-    holds an action (an opening's), that action is played and no entrant is asked.
-    """
-    actions: dict[str, np.ndarray] = {}
-    for seat_spec in spec.seats:
-        seat = seat_spec.name
-        acting = env.acting[seat]
-        if not acting.any():
-            continue
-        tail = () if seat_spec.discrete else tuple(seat_spec.action.shape)
-        out = np.zeros(env.n, dtype=np.int64) if seat_spec.discrete else \
-            np.full((env.n, *tail), seat_spec.action.low, dtype=np.float32)
-        ids = who[seat]
-        book = None
-        if forced is not None:
-            book = np.flatnonzero(acting & (forced >= 0))
-            acting = acting & (forced < 0)  # the opening moves here, not the entrant
-        for eid in np.unique(ids[acting]).tolist():
-            rows = np.flatnonzero(acting & (ids == eid))
-            entrant = everyone[eid]
-            try:
-                started = time.perf_counter()
-                chosen = _call(entrant.policy, entrant, env, seat, rows, seat_index[seat], tail)
-                per_move = (time.perf_counter() - started) / len(rows)
-                if move_timeout is not None and per_move > move_timeout:
-                    raise _Fault(entrant.name, seat, rows, f"exceeded the move timeout ({per_move:.3g} s > {move_timeout:g} s)")
-                bad = _illegal(env, seat_spec, rows, chosen)
-                if len(bad):
-                    c = int(rows[bad[0]])
-                    shown = chosen[bad[0]].tolist() if chosen.ndim > 1 else int(chosen[bad[0]])
-                    raise _Fault(entrant.name, seat, rows[bad],
-                                 f"played an illegal move: action={shown} is not legal for seat={seat!r} in copy {c}")
-                out[rows] = chosen
-            except _Fault as fault:
-                if forfeits is None:
-                    raise RunnerError(f"entrant {fault.entrant!r} {fault.reason}", entrant=fault.entrant, seat=seat) from None
-                out[rows] = _salvage(env, seat_spec, entrant, rows, seat_index[seat], tail, fault, forfeits)
-        if book is not None:
-            out[book] = forced[book]
-        actions[seat] = out
-    return actions
-
-
-def _illegal(env: VecEnv, seat_spec, rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """Indices (into rows) of actions the game would refuse."""
-    if seat_spec.discrete:
-        in_range = (chosen >= 0) & (chosen < seat_spec.n_actions)
-        legal = np.zeros(len(rows), dtype=bool)
-        legal[in_range] = env.mask[seat_spec.name][rows[in_range], chosen[in_range].astype(np.int64)]
-        return np.flatnonzero(~legal)
-    box = seat_spec.action
-    flat = chosen.reshape(len(rows), -1)
-    ok = np.isfinite(flat).all(1) & (flat >= box.low - 1e-6).all(1) & (flat <= box.high + 1e-6).all(1)
-    return np.flatnonzero(~ok)
-
-
-def _placeholder(env: VecEnv, seat_spec, rows: np.ndarray) -> np.ndarray:
-    if seat_spec.discrete:
-        return env.mask[seat_spec.name][rows].argmax(1).astype(np.int64)
-    return np.full((len(rows), *seat_spec.action.shape), seat_spec.action.low, dtype=np.float32)
-
-
-def _salvage(env, seat_spec, entrant, rows, seat_index, tail, fault: _Fault,
-             forfeits: dict[int, tuple[str, str]]) -> np.ndarray:
-    """After a batched failure, find the games really at fault (one row at a time) and forfeit those."""
-    chosen = _placeholder(env, seat_spec, rows)
-    if "timeout" in fault.reason or len(rows) == 1:  # a slow entrant forfeits every game it held up
-        for c in fault.copies.tolist():
-            forfeits.setdefault(int(c), (entrant.name, fault.reason))
-        return chosen
-    for k, c in enumerate(rows.tolist()):
-        single = rows[k:k + 1]
-        try:
-            answer = _call(entrant.policy, entrant, env, seat_spec.name, single, seat_index, tail)
-            if len(_illegal(env, seat_spec, single, answer)):
-                raise _Fault(entrant.name, seat_spec.name, single, f"played an illegal move for seat {seat_spec.name!r}")
-            chosen[k] = answer[0]
-        except _Fault as own:
-            forfeits.setdefault(int(c), (entrant.name, own.reason))
-    return chosen

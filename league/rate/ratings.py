@@ -23,7 +23,7 @@ import difflib
 import math
 from dataclasses import dataclass, fields
 from statistics import NormalDist
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import trueskill

@@ -22,8 +22,8 @@ from typing import Sequence
 
 from agents.baselines import is_baseline_name
 from league.play.runner import GameRecord
-from league.rate.ratings import Rater, Rating
-from league.rate.updates import rate_records
+from league.rate.ratings import Rater
+from league.rate.updates import stored_game_rater
 from league.results import members
 from league.store.database import NewMatch, Store
 
@@ -45,12 +45,11 @@ class Recorder:
     def record(self, records: Sequence[GameRecord], origin: str, *, indexed: bool = False) -> None:
         """Store `records` (rated in the order given); `indexed` keeps each game's schedule index."""
         self._register_baselines(records)
-        current = {name: Rating(mu, sigma) for name, (mu, sigma, _) in self.store.ratings().items()}
-        updates = rate_records(records, self.rater, current)
-        self.store.record_matches([
-            (match_of(record, origin=origin, game=self.game, game_index=record.index if indexed else None),
-             {name: (r.mu, r.sigma) for name, r in update.items()})
-            for record, update in zip(records, updates)])
+        # ratings are computed inside the transaction that stores the games, from the stored ratings:
+        # a concurrent writer can never make an update disappear
+        self.store.record_rated([match_of(record, origin=origin, game=self.game,
+                                          game_index=record.index if indexed else None) for record in records],
+                                stored_game_rater(self.rater))
 
     def _register_baselines(self, records: Sequence[GameRecord]) -> None:
         for side in {side for record in records for side in record.sides}:

@@ -48,7 +48,6 @@ from league.play.runner import Entrant, GameRecord, GameTask
 from league.rate.ratings import Rater
 from league.rate.updates import stored_game_rater
 from league.store.database import Store
-from league.tournament.config import FORMATS  # noqa: F401  (league/app/cli.py imports it from here)
 from league.tournament.config import TournamentConfig, TournamentError, check, fixed_pairings
 from league.tournament.engine import TournamentPlay
 from league.tournament.openings import NO_OPENINGS, OpeningPlan

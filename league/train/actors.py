@@ -18,8 +18,6 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-import numpy as np
-
 from agents.base import Learner, LearnerError, StepBatch
 from agents.checkpoint import pack
 from games.base import Game
@@ -56,14 +54,13 @@ class Learning:
     def __call__(self, batch: StepBatch) -> None:
         started = time.perf_counter()
         for name, learner in self.learners.items():
-            moved = np.zeros(len(batch.result.terminated), dtype=bool)  # (n,)
-            for seat in learner.seats:
-                moved |= batch.rows_of(name, seat)
-            self.moved[name] += int(moved.sum())
+            self.moved[name] += int(batch.moved(name, learner.seats).sum())
             learner.observe(batch, name)
-            for key, value in learner.update().items():
-                if not np.isfinite(value):
-                    raise LearnerError(f"learner {name!r} reported {key}={value} at step {learner.env_steps}")
+            try:
+                metrics = learner.update()  # a non-finite metric stops training with one sentence
+            except LearnerError as error:
+                raise LearnerError(f"learner {name!r}: {error}") from None
+            for key, value in metrics.items():
                 self.sums[name][key] += value
                 self.counts[name][key] += 1
         self.seconds += time.perf_counter() - started

@@ -138,11 +138,13 @@ class Trainer:
 
     def finish(self) -> None:
         """The end of training: a last snapshot and evaluation of every learner (unless it had
-        one at this very step), so the pool's newest member and the leaderboard are current."""
+        one at this very step), so the pool's newest member and the leaderboard are current.
+        A run whose evaluation interval exceeds its steps asked for no evaluations, and gets none."""
+        evaluates = self.config.evaluation.every <= self.config.steps
         for name in self.learners:
             if self.state.last_snapshot[name] != self.state.steps[name] or not self.pool.snapshots_of(name):
                 self.snapshot(name, "end of training")
-            if self.state.last_eval[name] != self.state.steps[name]:
+            if evaluates and self.state.last_eval[name] != self.state.steps[name]:
                 self.evaluate(name)
 
     def done(self) -> bool:

@@ -79,7 +79,9 @@ class Pool:
         if name in self.baselines:
             return self.baselines[name]
         if name not in self._round_entrants:
-            self._round_entrants[name] = Entrant(name, self.cache.get(self.player(name)))
+            # a frozen player plays its training behaviour (a MAPPO snapshot samples its moves; a frozen
+            # Q-policy stays greedy): a pool of argmax players would be a few fixed lines of play
+            self._round_entrants[name] = Entrant(name, self.cache.get(self.player(name)), explore=True)
         return self._round_entrants[name]
 
     def evaluation_entrant(self, name: str) -> Entrant:

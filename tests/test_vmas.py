@@ -165,8 +165,14 @@ def test_a_learner_trains_on_a_vmas_game() -> None:
 
     game = games.load("simple_tag_vmas")
     learner = MAPPO(game.spec, "prey", config={"rollout_steps": 8, "epochs": 1}, seed=0)
+    before, _ = learner.policy_state()
+    before = {k: np.array(v, copy=True) for k, v in before.items()}
     log = train(game, learner, env_steps=300, opponents=[Entrant("chasers", ScriptedPolicy(game.spec))], batch=16)
+    after, _ = learner.policy_state()
     assert learner.env_steps >= 300 and learner.updates >= 1 and log.games >= 8
+    # the updates reached the weights, with finite losses: the VMAS steps fed a real gradient
+    assert any(not np.allclose(before[k], np.asarray(after[k])) for k in before)
+    assert log.metrics and all(np.isfinite(v) for v in log.metrics.values())
 
 
 # -- bad input ---------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Any, Mapping
 import tomli_w
 
 from games.errors import LeagueError
+from league.train.matchmaking import MatchmakingError, check_position
 
 try:
     import tomllib
@@ -132,8 +133,6 @@ class LearnerSettings:
             raise ConfigError(f"learner name {spec.name!r} may only use letters, digits, '.', '_' and '-' (64 at most)")
         if not 0.0 <= float(spec.reset) <= 1.0:
             raise ConfigError(f"{where}: reset is a probability in [0, 1], got {spec.reset!r}")
-        from league.train.matchmaking import MatchmakingError, check_position
-
         try:
             check_position(spec.position)
         except MatchmakingError as error:

@@ -32,9 +32,9 @@ def rollout_rate(trainer: Trainer, seconds: float) -> float:
     """Game steps/s of the runner alone with the learners' policies, exploring, no learning."""
     spec = trainer.spec
     learners = list(trainer.learners.values())
-    entrants = tuple(Entrant(f"p{k}", learner.policy(), explore=True) for k, learner in enumerate(learners))
-    if len(spec.sides) > 1 and len(entrants) == 1:
-        entrants = (entrants[0], Entrant("p0#", learners[0].policy(), explore=True))
+    # one learner per side, of that side's role (a symmetric game's two sides: two copies of the first)
+    entrants = tuple(Entrant(f"p{k}", next(l for l in learners if l.role == side.role).policy(), explore=True)
+                     for k, side in enumerate(spec.sides))
     env = trainer.game.make(trainer.config.batch_games, seed=1)
     steps, k, start = 0, 0, time.perf_counter()
     while time.perf_counter() - start < seconds:

@@ -22,6 +22,7 @@ import time
 
 from common import config_from
 import games
+from league.app.setup import as_mapping
 from league.play.backends import make_backend
 from league.play.runner import Entrant, run, schedule
 from league.store.database import Store
@@ -49,7 +50,7 @@ def training_rate(config, seconds: float, lag: int, workers: int) -> tuple[float
     folder = tempfile.mkdtemp(prefix="league-throughput-")
     store = Store.open(folder, create=True)
     config = config.with_overrides(steps=10**12)
-    config = type(config).from_mapping({**_plain(config), "lag": lag})
+    config = type(config).from_mapping({**as_mapping(config), "lag": lag})
     store.init_run("bench", config.game, {"train": config.to_toml(), "ratings": config.ratings})
     backend = make_backend("process", workers=workers) if lag else None
     trainer = Trainer(store, games.load(config.game), config, backend=backend)
@@ -66,12 +67,6 @@ def training_rate(config, seconds: float, lag: int, workers: int) -> tuple[float
         backend.close()
     store.close()
     return steps / wall, trainer, shares
-
-
-def _plain(config) -> dict:
-    from league.app.setup import as_mapping
-
-    return as_mapping(config)
 
 
 def main() -> None:

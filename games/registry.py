@@ -25,18 +25,36 @@ from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 from games.base import Game, GameError, GameSpec, Judge, ModuleNotAllowedError, Side, UnknownChoiceError
+from games.options import Option, check_options
+
+STEPS_MAX = 100_000  # the longest episode an option may ask for (a game's steps are stored with it)
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One registered game: how to build it and what to tell users about it."""
+    """One registered game: how to build it and what to tell users about it.
+
+    `schema` declares each option's default, type and range (games/options.py); values a user
+    writes in `name(key=value)` are checked against it before the game is built.
+
+    Example:
+        >>> from games.registry import entries
+        >>> soccer = next(e for e in entries() if e.name == "markov_soccer")
+        >>> soccer.options, soccer.schema["horizon"].describe()
+        ({'horizon': 200}, 'an integer from 1 to 100000')
+    """
 
     name: str
     backend: str
     kind: str
     build: Callable[..., Game]
     summary: str
-    options: dict[str, Any] = field(default_factory=dict)  # option -> default
+    schema: dict[str, Option] = field(default_factory=dict)  # option -> its default, type and range
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """Each option's default."""
+        return {name: option.default for name, option in self.schema.items()}
 
 
 _REGISTRY: dict[str, Entry] = {}
@@ -156,7 +174,7 @@ def _load(ref: str) -> Game:
     if bad:
         valid = ", ".join(sorted(entry.options)) or "none"
         raise UnknownChoiceError(f"{name} has no option {bad[0]!r}; its options: {valid}", sorted(entry.options))
-    merged = {**entry.options, **options}
+    merged = {**entry.options, **check_options(name, entry.schema, options)}
     game = entry.build(**merged)
     # the canonical ref lists only options that differ from the defaults
     game.ref = canonical_ref(name, {k: v for k, v in merged.items() if entry.options.get(k) != v})
@@ -192,7 +210,7 @@ def replay_text(game: str | GameSpec, seed: int, actions: Sequence[int | Sequenc
 TWO_PLAYERS = (Side("first", ("player_0",), "player"), Side("second", ("player_1",), "player"))
 
 
-def _openspiel(name: str, source: str, kind: str, summary: str, options: dict[str, Any] | None = None,
+def _openspiel(name: str, source: str, kind: str, summary: str, options: dict[str, Option] | None = None,
                source_with: Callable[..., str] | None = None) -> Entry:
     def build(**opts: Any) -> Game:
         from games.openspiel import OpenSpielGame
@@ -210,11 +228,12 @@ _openspiel("leduc_poker", "leduc_poker", "competitive",
            "Leduc hold'em, 6 cards, information-state tensors (OpenSpiel).")
 _openspiel("markov_soccer", "markov_soccer", "competitive",
            "Littman's soccer on a 4x5 grid, simultaneous moves; a draw after `horizon` steps (OpenSpiel).",
-           options={"horizon": 200}, source_with=lambda horizon: f"markov_soccer(horizon={int(horizon)})")
+           options={"horizon": Option(200, minimum=1, maximum=STEPS_MAX)},
+           source_with=lambda horizon: f"markov_soccer(horizon={int(horizon)})")
 _openspiel("matrix_rps", "matrix_rps", "competitive", "Rock-paper-scissors, one simultaneous move (OpenSpiel).")
 _openspiel("iterated_prisoners_dilemma", "", "mixed",
            "Prisoner's dilemma repeated `rounds` times, simultaneous moves, last round observed (OpenSpiel).",
-           options={"rounds": 10},
+           options={"rounds": Option(10, minimum=1, maximum=10_000)},
            source_with=lambda rounds: f"repeated_game(stage_game=matrix_pd(),num_repetitions={int(rounds)})")
 
 
@@ -241,7 +260,7 @@ _pz_classic("leduc_holdem_pz", "leduc_holdem_v4", "Leduc hold'em through Petting
 
 def _mpe(name: str, module: str, kind: str, sides: tuple[Side, ...], summary: str,
          judge: Judge | None = None, kwargs: dict[str, Any] | None = None) -> Entry:
-    options = {"continuous": False, "max_cycles": 25}
+    options = {"continuous": Option(False), "max_cycles": Option(25, minimum=1, maximum=STEPS_MAX)}
 
     def build(continuous: bool, max_cycles: int) -> Game:
         from games.pettingzoo import PettingZooGame
@@ -296,7 +315,8 @@ def _vmas_mpe(name: str, scenario: str, kind: str, sides: tuple[Side, ...], summ
         return VmasGame(name, scenario, kind=kind, sides=sides, judge=judge, description=summary,
                         continuous=bool(continuous), max_steps=int(max_steps))
 
-    return register(Entry(name, "vmas", kind, build, summary, {"continuous": False, "max_steps": 25}))
+    return register(Entry(name, "vmas", kind, build, summary,
+                          {"continuous": Option(False), "max_steps": Option(25, minimum=1, maximum=STEPS_MAX)}))
 
 
 _vmas_mpe("simple_tag_vmas", "simple_tag", "competitive",
@@ -343,7 +363,8 @@ def _build_football(players: int, continuous: bool, max_steps: int, dense_reward
 
 
 register(Entry("football", "vmas", "competitive", _build_football, _FOOTBALL,
-               {"players": 3, "continuous": False, "max_steps": 200, "dense_reward": True}))
+               {"players": Option(3, minimum=1, maximum=11), "continuous": Option(False),
+                "max_steps": Option(200, minimum=1, maximum=STEPS_MAX), "dense_reward": Option(True)}))
 
 
 def _build_vmas(scenario: str, continuous: bool, max_steps: int) -> Game:
@@ -356,4 +377,5 @@ def _build_vmas(scenario: str, continuous: bool, max_steps: int) -> Game:
 register(Entry("vmas", "vmas", "cooperative", _build_vmas,
                "Any VMAS scenario as one cooperative team of all its agents, e.g. vmas(scenario='balance'); "
                "reset copy by copy with VMAS's own code, so slower at thousands of copies.",
-               {"scenario": "transport", "continuous": False, "max_steps": 100}))
+               {"scenario": Option("transport"), "continuous": Option(False),
+                "max_steps": Option(100, minimum=1, maximum=STEPS_MAX)}))

@@ -7,7 +7,9 @@ tasks; a worker rebuilds the game and the entrants (reference bots by name, snap
 their safetensors bytes) and plays its chunk with the batched runner. Each game depends only
 on its seed and entrants, so a chunk played anywhere gives the same records as at home. A
 chunk whose worker dies is played again (Ray retries it; the process pool resubmits it) and
-its records are reported once, when it completes.
+its records are reported once, when it completes. On Ray that includes a whole node lost
+mid-chunk: Ray plays the chunk again on a live node (and rebuilds a finished result that was
+stored on the dead node), and once Ray's own retries are spent the driver resubmits it.
 
 Example:
     >>> import games
@@ -192,10 +194,17 @@ class Backend(ABC):
 
 
 class LocalBackend(Backend):
-    """In this process: the batched runner itself."""
+    """In this process: the batched runner itself.
+
+    `workers` only says into how many chunks a training round is shared (as a distributed
+    backend with that many workers shares it), so a run here replays, step for step, one
+    played on a process pool or a Ray cluster of that size; the chunks are played one by one.
+    """
 
     name = "local"
-    workers = 1
+
+    def __init__(self, workers: int = 1):
+        self.workers = max(1, int(workers))
 
     def run(self, game, tasks, *, on_record, batch=128, forfeits=False, move_timeout=None, entrant_specs=None):
         run(game, tasks, batch=batch, on_record=on_record, collect=False, forfeits=forfeits, move_timeout=move_timeout)
@@ -323,11 +332,19 @@ class ProcessBackend(_Distributed):
 
 
 class RayBackend(_Distributed):
-    """Chunks of games as Ray tasks on an existing cluster (`address`) or a local Ray instance."""
+    """Chunks of games as Ray tasks on an existing cluster (`address`) or a local Ray instance.
+
+    A chunk lost with its worker or its node is played again: first by Ray (`retries` times,
+    which also rebuilds a finished result lost with a node), then by the driver, which
+    resubmits it up to MAX_RESUBMITS times. A chunk's records are reported only when it
+    completes, so none is lost or reported twice.
+    """
 
     name = "ray"
+    MAX_RESUBMITS = 3  # per chunk, after Ray's own retries
 
-    def __init__(self, workers: int | None = None, address: str | None = None, working_dir: str | None = None):
+    def __init__(self, workers: int | None = None, address: str | None = None, working_dir: str | None = None,
+                 retries: int = 3):
         ray = _import_ray()
         if address and address != "auto":
             _reachable(address)
@@ -345,28 +362,48 @@ class RayBackend(_Distributed):
         cpus = int(ray.cluster_resources().get("CPU", 1))
         super().__init__(workers or cpus)
         self.ray = ray
-        self.task = ray.remote(max_retries=3, retry_exceptions=False)(play_chunk)
-        self.rollout_task = ray.remote(max_retries=3, retry_exceptions=False)(rollout_chunk)
+        self.task = ray.remote(max_retries=retries, retry_exceptions=False)(play_chunk)
+        self.rollout_task = ray.remote(max_retries=retries, retry_exceptions=False)(rollout_chunk)
+        # what the driver resubmits when Ray's retries are spent: a lost worker, node or result
+        self.lost: tuple[type[Exception], ...] = (
+            ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.ObjectLostError,
+            ray.exceptions.LocalRayletDiedError, ray.exceptions.OutOfMemoryError)
+        self._calls: dict[Any, tuple[Any, tuple, int]] = {}  # handle -> (remote function, arguments, resubmits)
+        self.resubmits = 0  # chunks the driver played again after Ray gave up on them
 
     def submit_rollouts(self, game, learners, others, chunks, batch, with_state):
         # the weights go to the object store once and every task reads them by reference
         shared_learners, shared_others = self.ray.put(list(learners)), self.ray.put(list(others))
-        return [self.rollout_task.remote(game.ref, shared_learners, shared_others, chunk, batch, with_state)
+        return [self._call(self.rollout_task, (game.ref, shared_learners, shared_others, chunk, batch, with_state))
                 for chunk in chunks]
 
     def collect_rollouts(self, handles):
         return [self._result(h) for h in handles]
 
+    def _call(self, remote: Any, args: tuple, resubmits: int = 0) -> Any:
+        handle = remote.remote(*args)
+        self._calls[handle] = (remote, args, resubmits)
+        return handle
+
     def _submit(self, args: tuple) -> Any:
-        return self.task.remote(*args)
+        return self._call(self.task, args)
 
     def _wait(self, handles):
         done, pending = self.ray.wait(handles, num_returns=1)
         return done, pending
 
     def _result(self, handle):
+        remote, args, resubmits = self._calls.pop(handle)
         try:
             return self.ray.get(handle)
+        except self.lost:
+            # the chunk never reported (its records reach the driver only from here), so playing
+            # it again cannot store a game twice
+            if resubmits >= self.MAX_RESUBMITS:
+                raise BackendError("a chunk of games was lost on the Ray cluster more often than its retries allow "
+                                   "(workers or nodes kept dying); finished games are kept") from None
+            self.resubmits += 1
+            return self._result(self._call(remote, args, resubmits + 1))
         except self.ray.exceptions.RayTaskError as error:
             cause = error.cause if hasattr(error, "cause") else error
             if isinstance(cause, ModuleNotFoundError) or "No module named" in str(error):
@@ -375,8 +412,6 @@ class RayBackend(_Distributed):
             if isinstance(cause, RunnerError):
                 raise cause from None
             raise BackendError(f"a Ray worker failed: {str(cause).strip().splitlines()[-1]}") from None
-        except self.ray.exceptions.WorkerCrashedError:
-            raise BackendError("a Ray worker crashed more often than its retries allow; finished games are kept") from None
 
     def close(self) -> None:
         pass  # leave the Ray instance to the session: it may serve several commands
@@ -406,9 +441,17 @@ def _import_ray():
 
 def make_backend(name: str, *, workers: int | None = None, address: str | None = None,
                  working_dir: str | None = None) -> Backend:
-    """The backend called `name`: local (default), process (a local pool) or ray."""
+    """The backend called `name`: local (default), process (a local pool) or ray.
+
+    `workers` is the pool's size, or the Ray workers (default: the cluster's CPUs); for local,
+    the chunks a training round is shared into, so a local run replays a distributed one.
+
+    Example:
+        >>> make_backend("local", workers=2).workers
+        2
+    """
     if name == "local":
-        return LocalBackend()
+        return LocalBackend(workers or 1)
     if name == "process":
         return ProcessBackend(workers)
     if name == "ray":

@@ -36,7 +36,7 @@ def load_user_game(ref: str) -> Game:
         ...     load_user_game("markov_soccer(horizon='x')")
         ... except LeagueError as error:
         ...     print(error)
-        cannot make the game "markov_soccer(horizon='x')": invalid literal for int() with base 10: 'x'.
+        markov_soccer's option horizon must be an integer from 1 to 100000, got 'x'
     """
     if not isinstance(ref, str) or not ref.strip():
         raise GameLoadError("a game name is empty; name one such as connect_four (`league games` lists them).")

@@ -6,7 +6,13 @@
   move by their share of the side (partial-play weight 1/k).
 - A one-side (cooperative) game ranks the entrants that played the same seed by return, as
   one free-for-all update, stored with the group's last game.
-- A player on more than one side (a learner playing itself) is not rated by that game.
+- A game of three or more sides is one free-for-all (or multi-team) update, ranked by the
+  game's outcome. An entrant on several of its sides (a learner among its own snapshots, a
+  baseline filling every other side of an evaluation) plays through stand-ins, one per side,
+  rated as distinct players from its rating; its new rating is their mean, so it is neither
+  favoured nor punished for holding more seats. With fewer than two distinct entrants the
+  game rates nobody.
+- A player on both sides of a two-side game (a learner playing itself) is not rated by that game.
 
 Example:
     >>> from league.rate.ratings import Rater
@@ -16,6 +22,10 @@ Example:
     >>> updates = rate_records([game], rater, {})
     >>> sorted(updates[0]), updates[0]["a"].mu > 25 > updates[0]["d"].mu
     (['a', 'b', 'c', 'd'], True)
+    >>> three = GameRecord(1, 7, ("me", "random", "random"), (2.0, -1.0, -1.0), (), (0, 1, 1), 3, False)
+    >>> (update,) = rate_records([three], rater, {})
+    >>> update["me"].mu > 25 > update["random"].mu
+    True
 """
 
 from __future__ import annotations
@@ -54,14 +64,32 @@ def rate_records(records: Sequence[GameRecord], rater: Rater, current: Mapping[s
     for k, record in enumerate(records):
         teams = [[(m, rating_of(m)) for m in members(side)] for side in record.sides]
         everyone = [m for team in teams for m, _ in team]
-        if len(set(everyone)) < len(everyone):
-            continue
         weights = [[1.0 / len(team)] * len(team) for team in teams]
-        rated = rater.rate(teams, record.ranks, weights if any(len(t) > 1 for t in teams) else None)
-        updates = {m: r for team, new in zip(teams, rated) for (m, _), r in zip(team, new)}
+        if len(set(everyone)) < len(everyone):
+            if len(record.sides) < 3 or len(set(everyone)) < 2:
+                continue
+            updates = _rate_with_stand_ins(rater, teams, record.ranks, weights)
+        else:
+            rated = rater.rate(teams, record.ranks, weights if any(len(t) > 1 for t in teams) else None)
+            updates = {m: r for team, new in zip(teams, rated) for (m, _), r in zip(team, new)}
         ratings.update(updates)
         out[k] = updates
     return out
+
+
+def _rate_with_stand_ins(rater: Rater, teams: list[list[tuple[str, Rating]]], ranks: Sequence[int],
+                         weights: list[list[float]]) -> dict[str, Rating]:
+    """Rate a game in which an entrant holds several seats: one stand-in per seat (distinct players
+    with the entrant's rating), then each entrant's new rating is the mean of its stand-ins'."""
+    stand_ins = [[(f"{name}\x00{side}.{j}", rating) for j, (name, rating) in enumerate(team)]
+                 for side, team in enumerate(teams)]
+    rated = rater.rate(stand_ins, ranks, weights if any(len(t) > 1 for t in teams) else None)
+    copies: dict[str, list[Rating]] = {}
+    for team, new in zip(teams, rated):
+        for (name, _), rating in zip(team, new):
+            copies.setdefault(name, []).append(rating)
+    return {name: rater.anchors.get(name) or Rating(sum(r.mu for r in rs) / len(rs), sum(r.sigma for r in rs) / len(rs))
+            for name, rs in copies.items()}
 
 
 def stored_game_rater(rater: Rater):

@@ -37,7 +37,7 @@ class TournamentConfig:
 
     game: str  # the game's registry reference
     entrants: tuple[str, ...]
-    games: int  # games per pairing (two-side games; the SPRT's cap) or seeded episodes per entrant (one side)
+    games: int  # games per pairing or table (the SPRT's cap) or seeded episodes per entrant (one side)
     seed: int = 0
     format: str = "round-robin"
     challengers: tuple[str, ...] = ()  # gauntlet: who plays the field
@@ -74,10 +74,16 @@ def check(spec: GameSpec, config: TournamentConfig) -> None:
         raise TournamentError("a tournament needs at least two entrants")
     if config.games < 1:
         raise TournamentError(f"--games must be at least 1, got {config.games}")
-    if len(spec.sides) == 2 and config.games % 2:
-        raise TournamentError(f"--games must be even so that every pair plays both sides equally often, got {config.games}")
-    if len(spec.sides) > 2:
-        raise TournamentError(f"{spec.name} has {len(spec.sides)} sides; tournaments play games of one or two sides")
+    sides = len(spec.sides)
+    if sides == 2 and config.games % 2:
+        what = "every pair plays both sides equally often" if spec.symmetric else "games come in pairs"
+        raise TournamentError(f"--games must be even so that {what}, got {config.games}")
+    if sides > 2 and spec.symmetric and config.games % sides:
+        raise TournamentError(f"--games must be a multiple of {sides} so that every entrant plays each of the "
+                              f"{sides} sides of {spec.name} equally often, got {config.games}")
+    if sides > 2 and len(set(config.entrants)) < sides:
+        raise TournamentError(f"{spec.name} has {sides} sides: a tournament needs at least {sides} entrants, "
+                              f"got {len(set(config.entrants))}")
     if len(spec.sides) == 1 and config.format != "round-robin":
         raise TournamentError(f"{spec.name} has one side: its entrants are ranked by a round-robin of shared seeds, not a {config.format}")
     for name in config.entrants:
@@ -88,9 +94,13 @@ def check(spec: GameSpec, config: TournamentConfig) -> None:
             raise TournamentError("a gauntlet needs --challengers: the entrants that play the field")
         unknown = [c for c in config.challengers if c not in config.entrants]
         if unknown:
-            raise TournamentError(f"challenger {unknown[0]!r} is not among the entrants")
-        if len(set(config.challengers)) == len(set(config.entrants)):
-            raise TournamentError("a gauntlet needs a field: at least one entrant that is not a challenger")
+            raise TournamentError(f"challenger {unknown[0]!r} is not among the entrants "
+                                  f"({', '.join(config.entrants)})")
+        field_size = len(set(config.entrants) - set(config.challengers))
+        if field_size < max(1, sides - 1):
+            needed = "at least one entrant" if sides <= 2 else f"at least {sides - 1} entrants"
+            raise TournamentError(f"a gauntlet needs a field: {needed} that {'is' if sides <= 2 else 'are'} "
+                                  f"not a challenger")
     elif config.challengers:
         raise TournamentError("--challengers belongs to the gauntlet format")
     if config.rounds and config.format != "swiss":
@@ -114,7 +124,9 @@ def check(spec: GameSpec, config: TournamentConfig) -> None:
 
 
 def fixed_pairings(config: TournamentConfig) -> list[tuple[str, str]]:
-    """The pairings of a round-robin or a gauntlet, in schedule order."""
+    """Who may meet whom in a round-robin or a gauntlet, by name (the openings are drawn per such
+    pair); the tables actually played also depend on the sides each entrant can play
+    (league/tournament/lineups.py)."""
     if config.format == "gauntlet":
         field_ = [e for e in config.entrants if e not in config.challengers]
         return [(c, f) for c in config.challengers for f in field_]

@@ -38,14 +38,14 @@ from league.store.database import Store
 from league.tournament.config import TournamentConfig, TournamentError, possible_pairings
 from league.tournament.openings import NO_OPENINGS, OpeningPlan, plan_openings
 from league.tournament.pacing import Pacer
-from league.tournament.pairing import Pairing
+from league.tournament.pairing import Pairing, TableScore
 
 
 class TournamentPlay:
     """One call of `play_tournament`: state, storage and the task streams."""
 
     def __init__(self, store: Store, game: Game, entrants: Sequence[Entrant], config: TournamentConfig,
-                 rater: Rater, batch: int, progress: Callable[[int, int, Sequence[Pairing]], None] | None,
+                 rater: Rater, batch: int, progress: Callable[[int, int, Sequence[Pairing | TableScore]], None] | None,
                  stop_on_error: bool = False, move_timeout: float | None = None, backend=None,
                  openings: OpeningPlan | None = None):
         self.store, self.game, self.config, self.rater, self.batch = store, game, config, rater, batch
@@ -76,7 +76,7 @@ class TournamentPlay:
         self.stored = {m.game_index: m for m in store.matches(tournament_id=self.id)}
         self.resumed = len(self.stored)
         self.played = 0
-        self.pairings: dict[int, Pairing] = {}
+        self.pairings: dict[int, Pairing | TableScore] = {}  # head-to-head pairings, or tables of 3+ sides
         self.total = 0
 
     # -- recording ----------------------------------------------------------------------------
@@ -86,7 +86,7 @@ class TournamentPlay:
                          game_index=record.index)
         self.unrated[record.index] = self.store.record_match(match, rated=False)
 
-    def record(self, record: GameRecord, pairing: Pairing | None) -> None:
+    def record(self, record: GameRecord, pairing: Pairing | TableScore | None) -> None:
         self.store_game(record)
         self.in_flight.pop(record.index, None)
         if pairing is not None:
@@ -110,14 +110,15 @@ class TournamentPlay:
         if ready:
             self.store.rate_stored(ready, stored_game_rater(self.rater))
 
-    def count(self, pairing: Pairing, index: int, sides: Sequence[str], ranks: Sequence[int]) -> None:
+    def count(self, pairing: Pairing | TableScore, index: int, sides: Sequence[str], ranks: Sequence[int]) -> None:
         """Add one game to its pairing's statistics (and close its pair, and maybe the SPRT)."""
         pairing.count((index % self.config.games) // 2, sides, ranks, self.test)
 
     # -- playing ------------------------------------------------------------------------------
-    def run(self, tasks, on_record: Callable[[GameRecord], None]) -> None:
+    def run(self, tasks, on_record: Callable[[GameRecord], None], most: int | None = None) -> None:
         """Play `tasks` on the backend, passing each finished game to `on_record`; snapshots travel
-        as their verified weights and manifest."""
+        as their verified weights and manifest. `most`: how many games the tasks hold at most (no
+        more copies of the game are made than that)."""
         from league.play.entrants import snapshot_paths  # here, so importing this module does not load torch
 
 
@@ -131,7 +132,8 @@ class TournamentPlay:
                 self.store.verify_file(manifest, player.meta["manifest_sha256"]).read_text()))
 
         try:
-            self.backend.run(self.game, tasks, on_record=on_record, batch=self.batch, forfeits=self.forfeits,
+            batch = self.batch if most is None else max(1, min(self.batch, most))
+            self.backend.run(self.game, tasks, on_record=on_record, batch=batch, forfeits=self.forfeits,
                              move_timeout=self.move_timeout, entrant_specs=spec_of)
         except RunnerError as error:
             raise TournamentError(str(error)) from None

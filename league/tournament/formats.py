@@ -12,11 +12,19 @@ Both games of a pair start from the same opening (league/tournament/openings.py)
 plies, a book, or by default a few random plies where two deterministic entrants would
 otherwise replay one game. Every game is stored with its moves (league/tournament/records.py).
 
-- round-robin: every pair of entrants. On a one-side (cooperative) game every entrant plays
-  the same seeded episodes and each seed is rated as a free-for-all.
-- gauntlet: each challenger against every other entrant (the field).
-- swiss: `rounds` rounds (default ceil(log2 n) + 2); each round pairs entrants with equal or
-  close scores who have not met yet; an odd entrant out gets a bye worth a win per game.
+Who sits where is a table (league/tournament/lineups.py): in a symmetric game a combination
+of entrants whose games rotate them through every side (two sides: the pair of games with
+sides swapped); in an asymmetric game one lineup that seats on each side an entrant of that
+side's role, its games each with their own seed (a pair is then two games of one lineup).
+Games of three or more sides are rated as free-for-alls and scored per table by the share of
+the other sides each entrant finished ahead of; SPRT and openings are for two sides.
+
+- round-robin: every table of distinct entrants. On a one-side (cooperative) game every
+  entrant plays the same seeded episodes and each seed is rated as a free-for-all.
+- gauntlet: each challenger at every table it can form with the other entrants (the field).
+- swiss: `rounds` rounds (default ceil(log2 n) + 2); each round seats entrants with equal or
+  close scores at tables they have not sat at yet; an entrant left out gets a bye worth a
+  win per game.
 
 Every finished game is stored and rated in one transaction before it is reported. A
 tournament is keyed by its configuration: running the same command again plays only what
@@ -48,10 +56,11 @@ from league.play.runner import Entrant, GameRecord, GameTask
 from league.rate.ratings import Rater
 from league.rate.updates import stored_game_rater
 from league.store.database import Store
-from league.tournament.config import TournamentConfig, TournamentError, check, fixed_pairings
+from league.tournament.config import TournamentConfig, TournamentError, check
 from league.tournament.engine import TournamentPlay
+from league.tournament.lineups import LineupError, Seating, Table
 from league.tournament.openings import NO_OPENINGS, OpeningPlan
-from league.tournament.pairing import Pairing
+from league.tournament.pairing import Pairing, TableScore
 
 OPENINGS_AHEAD = 32  # random openings are drawn this many pairs ahead (an SPRT may stop a pairing long before its cap)
 
@@ -63,17 +72,59 @@ class TournamentResult:
     played: int  # games played by this call
     resumed: int  # games found already stored
     seconds: float
-    pairings: tuple["Pairing", ...] = ()
+    pairings: tuple[Pairing | TableScore, ...] = ()  # head-to-head pairings; tables of 3+ sides
     openings: OpeningPlan = NO_OPENINGS  # the openings played, and how many were skipped
     key: str = ""  # the tournament's key in the store
 
 
-def _pair_tasks(p: int, a: Entrant, b: Entrant, k: int, config: TournamentConfig, base: int,
-                opening: tuple[int, ...] = ()) -> list[GameTask]:
-    """The two games of pair k of pairing p: same seed, same opening, sides swapped."""
-    seed = derive_seed(config.seed, p, k)
-    first = base + 2 * k
-    return [GameTask(first, seed, (a, b), opening), GameTask(first + 1, seed, (b, a), opening)]
+def unit(spec: GameSpec, table: Table, games: int) -> int:
+    """Games a table hands out at once: a pair in games of two sides (its pentanomial unit), else
+    one cycle through its lineups (one game where the cycles do not divide the games)."""
+    return 2 if len(spec.sides) == 2 else table.group if games % table.group == 0 else 1
+
+
+def _table_task(p: int, table: Table, g: int, entrants: dict[str, Entrant], config: TournamentConfig, base: int,
+                opening: tuple[int, ...] = ()) -> GameTask:
+    """Game g of table p: its lineup cycles through the table's lineups, and one cycle shares a seed
+    (two sides, symmetric: the pair of games with sides swapped)."""
+    lineup = table.lineups[g % table.group]
+    seed = derive_seed(config.seed, p, g // table.group)
+    return GameTask(base + g, seed, tuple(entrants[name] for name in lineup), opening)
+
+
+def fixed_tables(spec: GameSpec, entrants: Sequence[Entrant], config: TournamentConfig) -> list[Table]:
+    """The tables of a round-robin or a gauntlet, in schedule order (checked: every entrant can play)."""
+    seating = Seating(spec, entrants)
+    try:
+        seating.check()
+        tables = seating.gauntlet(config.challengers) if config.format == "gauntlet" else seating.round_robin()
+    except LineupError as error:
+        raise TournamentError(str(error)) from None
+    if not tables:
+        raise TournamentError(f"no lineup of {', '.join(config.entrants)} fills every side of {spec.name} "
+                              f"({seating.describe_sides()})")
+    return tables
+
+
+def check_lineups(spec: GameSpec, entrants: Sequence[Entrant], config: TournamentConfig) -> None:
+    """Refuse, in one sentence, entrants that cannot fill the game's sides (an entrant that can play
+    no side, a side nobody can play, a challenger who can meet nobody).
+
+    Example:
+        >>> import games
+        >>> from league.play.entrants import resolve
+        >>> spec = games.load("simple_tag").spec
+        >>> check_lineups(spec, resolve(["random", "scripted"], spec), TournamentConfig("simple_tag", ("random", "scripted"), 2))
+    """
+    if len(spec.sides) < 2:
+        return
+    if config.format == "swiss":
+        try:
+            Seating(spec, entrants).check()
+        except LineupError as error:
+            raise TournamentError(str(error)) from None
+    else:
+        fixed_tables(spec, entrants, config)
 
 
 def plan(spec: GameSpec, entrants: Sequence[Entrant], config: TournamentConfig) -> list[GameTask]:
@@ -88,44 +139,47 @@ def plan(spec: GameSpec, entrants: Sequence[Entrant], config: TournamentConfig) 
         return tasks
     if config.format == "swiss":
         raise TournamentError("a swiss schedule depends on results; it is made round by round while playing")
-    for p, (a, b) in enumerate(fixed_pairings(config)):
-        for k in range(config.games // 2):
-            tasks += _pair_tasks(p, by_name[a], by_name[b], k, config, p * config.games)
+    for p, table in enumerate(fixed_tables(spec, entrants, config)):
+        tasks += [_table_task(p, table, g, by_name, config, p * config.games) for g in range(config.games)]
     return tasks
 
 
-def play_head_to_head(state: TournamentPlay, pairs: list[tuple[str, str]], base_of: Callable[[int], int],
-                      offset: int = 0) -> None:
-    """Play pairings pair by pair, interleaved, skipping stored games and stopped pairings."""
-    for p, (a, b) in enumerate(pairs):
-        pairing = state.pairings[offset + p] = Pairing(offset + p, a, b)
+def play_tables(state: TournamentPlay, tables: list[Table], base_of: Callable[[int], int], offset: int = 0) -> None:
+    """Play tables unit by unit (a pair of games, or a cycle of lineups), interleaved, skipping stored
+    games and pairings an SPRT stopped."""
+    two_sides = len(state.spec.sides) == 2
+    for p, table in enumerate(tables):
+        pairing = state.pairings[offset + p] = (Pairing(offset + p, *table.first) if two_sides
+                                                else TableScore(offset + p, table.first))
         base = base_of(p)
         for g in range(state.config.games):
             match = state.stored.get(base + g)
             if match is not None:
                 state.count(pairing, base + g, match.sides, match.ranks)
-    state.total += len(pairs) * state.config.games
-    for p in range(len(pairs)):
+    state.total += len(tables) * state.config.games
+    units = [unit(state.spec, table, state.config.games) for table in tables]
+    for p in range(len(tables)):
         for g in range(state.config.games):
-            state.places[base_of(p) + g] = (offset, g // 2, p, g % 2)  # the order tasks() hands them out
+            state.places[base_of(p) + g] = (offset, g // units[p], p, g % units[p])  # the order tasks() hands them out
 
-    size = state.config.games // 2
-    cursor = [0] * len(pairs)  # per pairing, the next pair to hand out
-    openings = state.openings.for_pairings(pairs, min(size, OPENINGS_AHEAD))  # per pairing, per pair; more later
+    size = [state.config.games // u for u in units]
+    cursor = [0] * len(tables)  # per table, the next unit to hand out
+    pairs = [table.first[:2] for table in tables]  # openings are drawn per pair of entrants (two sides only)
+    openings = state.openings.for_pairings(pairs, min(max(size, default=0), OPENINGS_AHEAD)) if two_sides else None
 
     def live(p: int) -> bool:
-        return cursor[p] < size and state.pairings[offset + p].status not in ("H0", "H1")
+        return cursor[p] < size[p] and state.pairings[offset + p].status not in ("H0", "H1")
 
     def frontier() -> tuple[float, ...]:
         """Just below the first place that may still be handed out: games are rated up to it."""
-        return min(((offset, cursor[p], p, -0.5) for p in range(len(pairs)) if live(p)), default=(offset, math.inf))
+        return min(((offset, cursor[p], p, -0.5) for p in range(len(tables)) if live(p)), default=(offset, math.inf))
 
     def tasks() -> Iterator[GameTask | None]:
-        """One pair per pairing per sweep, in schedule order, holding back a pairing whose
-        SPRT could end with the games it has in flight (None: every pairing left waits)."""
+        """One unit per table per sweep, in schedule order, holding back a pairing whose SPRT could
+        end with the games it has in flight (None: every table left waits)."""
         while True:
             handed = held = False
-            for p, (a, b) in enumerate(pairs):
+            for p, table in enumerate(tables):
                 pairing = state.pairings[offset + p]
                 if not live(p):
                     continue
@@ -134,10 +188,13 @@ def play_head_to_head(state: TournamentPlay, pairs: list[tuple[str, str]], base_
                     continue
                 k, handed = cursor[p], True
                 cursor[p] += 1
-                if k >= len(openings[p]):
-                    openings[p] = state.openings.for_pairings([(a, b)], min(size, k + OPENINGS_AHEAD))[0]
-                for task in _pair_tasks(offset + p, state.by_name[a], state.by_name[b], k, state.config, base_of(p),
-                                        openings[p][k]):
+                opening: tuple[int, ...] = ()
+                if openings is not None:
+                    if k >= len(openings[p]):
+                        openings[p] = state.openings.for_pairings([pairs[p]], min(size[p], k + OPENINGS_AHEAD))[0]
+                    opening = openings[p][k]
+                for g in range(k * units[p], (k + 1) * units[p]):
+                    task = _table_task(offset + p, table, g, state.by_name, state.config, base_of(p), opening)
                     if task.index not in state.stored:
                         pairing.in_flight += 1
                         state.in_flight[task.index] = state.places[task.index]
@@ -149,40 +206,59 @@ def play_head_to_head(state: TournamentPlay, pairs: list[tuple[str, str]], base_
                     return
                 yield None
 
-    owner = {base_of(p) // state.config.games: state.pairings[offset + p] for p in range(len(pairs))}
-    state.run(tasks(), lambda record: state.record(record, owner[record.index // state.config.games]))
-    state.horizon = (offset, math.inf)  # every game of these pairings is stored
+    owner = {base_of(p) // state.config.games: state.pairings[offset + p] for p in range(len(tables))}
+    missing = sum(base_of(p) + g not in state.stored for p in range(len(tables)) for g in range(state.config.games))
+    state.run(tasks(), lambda record: state.record(record, owner[record.index // state.config.games]), most=missing)
+    state.horizon = (offset, math.inf)  # every game of these tables is stored
     state.rate_in_order()
-    for pairing in (state.pairings[offset + p] for p in range(len(pairs))):
+    for pairing in (state.pairings[offset + p] for p in range(len(tables))):
         if pairing.status == "running":
             pairing.status = "done"
 
 
-def play_swiss(state: TournamentPlay) -> None:
-    """Round by round: pair by score without rematches, play, and carry the scores on."""
+def play_swiss(state: TournamentPlay, seating: Seating) -> None:
+    """Round by round: seat entrants by score at tables they have not sat at, play, and carry the scores on.
+
+    In a symmetric game the lowest-placed entrants without a bye yet sit out the remainder (a
+    bye counts as a win per game); in an asymmetric game whoever cannot be seated at a table
+    of their roles sits out.
+    """
     names = list(state.config.entrants)
-    per_round = math.ceil(len(names) / 2)
+    size = len(state.spec.sides)
+    per_round = math.ceil(len(names) / size)
     points = dict.fromkeys(names, 0.0)
     met: set[frozenset[str]] = set()
     byes: set[str] = set()
     for r in range(state.config.swiss_rounds()):
         order = sorted(names, key=lambda n: (-points[n], names.index(n)))
-        bye = None
-        if len(order) % 2:
-            # the lowest-placed entrant without a bye yet; once everyone has had one, the lowest again
-            bye = next((n for n in reversed(order) if n not in byes), order[-1])
+        if seating.symmetric:
+            out = []
+            for _ in range(len(order) % size):
+                # the lowest-placed entrant without a bye yet; once everyone has had one, the lowest again
+                out.append(next((n for n in reversed(order) if n not in byes and n not in out),
+                                next(n for n in reversed(order) if n not in out)))
+            order = [n for n in order if n not in out]
+            try:
+                tables, _ = seating.swiss(order, met, byes=0)
+            except LineupError as error:
+                raise TournamentError(str(error)) from None
+        else:
+            try:
+                tables, out = seating.swiss(order, met)
+            except LineupError as error:
+                raise TournamentError(str(error)) from None
+        for bye in out:
             byes.add(bye)
-            order.remove(bye)
             points[bye] += state.config.games  # a bye counts as a win per game
-        pairs = _swiss_pairs(order, met)
         base = r * per_round * state.config.games
-        play_head_to_head(state, pairs, lambda p, base=base: base + p * state.config.games, offset=r * per_round)
-        for p, (a, b) in enumerate(pairs):
+        play_tables(state, tables, lambda p, base=base: base + p * state.config.games, offset=r * per_round)
+        for p, table in enumerate(tables):
             pairing = state.pairings[r * per_round + p]
-            points[a] += pairing.points
-            points[b] += pairing.games - pairing.points
-            met.add(frozenset((a, b)))
-    state.total = state.config.swiss_rounds() * (len(names) // 2) * state.config.games
+            for name in table.entrants:
+                points[name] += pairing.points_of(name)
+            met.add(frozenset(table.entrants))
+    if seating.symmetric:
+        state.total = state.config.swiss_rounds() * (len(names) // size) * state.config.games
 
 
 def play_cooperative(state: TournamentPlay, tasks: list[GameTask]) -> None:
@@ -210,28 +286,8 @@ def play_cooperative(state: TournamentPlay, tasks: list[GameTask]) -> None:
         if state.progress is not None:
             state.progress(state.resumed + state.played, state.total, [])
 
-    state.run([t for t in tasks if t.index not in state.stored], on_record)
-
-
-def _swiss_pairs(order: list[str], met: set[frozenset[str]]) -> list[tuple[str, str]]:
-    """Pair neighbours in score order, never twice the same pair (depth-first; rematch only if forced)."""
-
-    def search(rest: list[str]) -> list[tuple[str, str]] | None:
-        if not rest:
-            return []
-        first = rest[0]
-        for j in range(1, len(rest)):
-            if frozenset((first, rest[j])) in met:
-                continue
-            tail = search(rest[1:j] + rest[j + 1:])
-            if tail is not None:
-                return [(first, rest[j])] + tail
-        return None
-
-    found = search(order)
-    if found is None:  # everyone has met everyone: allow rematches, neighbours in order
-        found = [(order[i], order[i + 1]) for i in range(0, len(order) - 1, 2)]
-    return found
+    missing = [t for t in tasks if t.index not in state.stored]
+    state.run(missing, on_record, most=len(missing))
 
 
 def play_tournament(
@@ -261,15 +317,18 @@ def play_tournament(
     check(game.spec, config)
     if move_timeout is not None and move_timeout <= 0:
         raise TournamentError(f"--move-timeout must be positive, got {move_timeout}")
+    check_lineups(game.spec, entrants, config)  # refused before anything is stored
+    seating = Seating(game.spec, entrants)
+    tables = fixed_tables(game.spec, entrants, config) if len(game.spec.sides) > 1 and config.format != "swiss" else []
     state = TournamentPlay(store, game, entrants, config, rater, batch, progress, stop_on_error, move_timeout,
                            backend, openings)
     start = time.perf_counter()
     if len(game.spec.sides) == 1:
         play_cooperative(state, plan(game.spec, entrants, config))
     elif config.format == "swiss":
-        play_swiss(state)
+        play_swiss(state, seating)
     else:
-        play_head_to_head(state, fixed_pairings(config), lambda p: p * config.games)
+        play_tables(state, tables, lambda p: p * config.games)
     state.rate_in_order(final=True)
     stored = store.count_matches(state.id)
     complete = all(p.status in ("H0", "H1", "done") for p in state.pairings.values())

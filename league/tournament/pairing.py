@@ -11,6 +11,14 @@ Example:
     >>> pairing.count(0, ("b", "a"), (0, 0), test=None)  # and draws the second
     >>> pairing.games, pairing.points, pairing.pairs, pairing.pending
     (2, 1.5, [1.5], {})
+
+A table of three or more sides keeps each entrant's points instead: per game, the share of
+the other sides it finished ahead of (a draw half), so a game's points add up to sides / 2.
+
+    >>> table = TableScore(0, ("a", "b", "c"))
+    >>> table.count(0, ("b", "c", "a"), (1, 2, 0), test=None)  # a first, then b, then c
+    >>> table.points, table.games
+    ({'a': 1.0, 'b': 0.5, 'c': 0.0}, 1)
 """
 
 from __future__ import annotations
@@ -20,6 +28,17 @@ from typing import Sequence
 
 from league.rate.sprt import SPRT, Pentanomial, elo_interval, score_to_elo
 from league.results import score_against
+
+
+def share_beaten(ranks: Sequence[int], mine: int) -> float:
+    """The share of the other sides that side `mine` finished ahead of (a draw counts half).
+
+    Example:
+        >>> share_beaten((0, 1), 0), share_beaten((1, 1, 0), 0), share_beaten((0, 2, 1, 1), 3)
+        (1.0, 0.25, 0.5)
+    """
+    others = [k for k in range(len(ranks)) if k != mine]
+    return sum(score_against(ranks, mine, k) for k in others) / len(others)
 
 
 @dataclass
@@ -38,6 +57,10 @@ class Pairing:
     decided_at: int = 0  # games counted when the SPRT decided (0: it has not)
     decision_llr: float = 0.0  # the LLR that made the decision
     in_flight: int = 0  # games handed out to be played and not reported yet
+
+    def points_of(self, name: str) -> float:
+        """The points `name` (a or b) scored in this pairing."""
+        return self.points if name == self.a else self.games - self.points
 
     @property
     def beyond(self) -> int:
@@ -75,3 +98,33 @@ class Pairing:
                         self.decided_at, self.decision_llr = self.games, self.llr
         else:
             self.pending[pair] = s
+
+
+@dataclass
+class TableScore:
+    """Three or more entrants' games at one table of a tournament: games and each one's points."""
+
+    index: int
+    entrants: tuple[str, ...]
+    games: int = 0
+    points: dict[str, float] = field(default_factory=dict)  # entrant -> sum over games of `share_beaten`
+    status: str = "running"  # running | done
+    in_flight: int = 0  # games handed out to be played and not reported yet
+
+    def __post_init__(self) -> None:
+        for name in self.entrants:
+            self.points.setdefault(name, 0.0)
+
+    @property
+    def name(self) -> str:
+        """"a vs b vs c"."""
+        return " vs ".join(self.entrants)
+
+    def points_of(self, name: str) -> float:
+        return self.points[name]
+
+    def count(self, pair: int, sides: Sequence[str], ranks: Sequence[int], test: SPRT | None) -> None:
+        """Add one game (`pair` and `test` are for head-to-head pairings; a table has neither)."""
+        self.games += 1
+        for k, name in enumerate(sides):
+            self.points[name] = self.points.get(name, 0.0) + share_beaten(ranks, k)

@@ -9,7 +9,7 @@ first player), as fastchess prints them. `ReportEvery` calls a report every N st
 Example:
     >>> from league.rate.sprt import SPRT
     >>> from league.tournament.config import TournamentError
-    >>> from league.tournament.pairing import Pairing
+    >>> from league.tournament.pairing import Pairing, TableScore
     >>> p = Pairing(0, "mcts:200", "random", games=44, points=44.0, pairs=[2.0] * 22, status="H1", llr=3.9,
     ...             decided_at=40, decision_llr=3.1)
     >>> columns, rows = pairing_rows([p], SPRT(0, 50), pentanomial=True)
@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 
 from league.rate.sprt import SPRT
 from league.tournament.config import TournamentError
-from league.tournament.pairing import Pairing
+from league.tournament.pairing import Pairing, TableScore
 
 PENTANOMIAL = "ptnml(0-2)"
 
@@ -46,7 +46,9 @@ def pairing_rows(pairings: Sequence[Pairing], test: SPRT | None, *,
                  pentanomial: bool = False) -> tuple[list[str], list[list[str]]]:
     """(columns, rows) of the pairings table: pairing, games, score, elo [95%], then with an
     SPRT "llr (bounds)" (the final LLR, every finished game counted) and "sprt" (the
-    decision), then with `pentanomial` the pair counts."""
+    decision), then with `pentanomial` the pair counts. Tables of three or more sides: `table_rows`."""
+    if pairings and all(isinstance(p, TableScore) for p in pairings):
+        return table_rows(pairings)  # type: ignore[arg-type]
     columns = ["pairing", "games", "score", "elo [95%]"]
     if test is not None:
         columns += ["llr (bounds)", "sprt"]
@@ -63,6 +65,19 @@ def pairing_rows(pairings: Sequence[Pairing], test: SPRT | None, *,
             row.append(" ".join(str(c) for c in p.pentanomial().counts))
         rows.append(row)
     return columns, rows
+
+
+def table_rows(tables: Sequence[TableScore]) -> tuple[list[str], list[list[str]]]:
+    """(columns, rows) of the tables of a game of three or more sides: who sat at each, its games,
+    and each entrant's points (per game, the share of the other sides it finished ahead of).
+
+    Example:
+        >>> table = TableScore(0, ("a", "b", "c"), games=3, points={"a": 2.0, "b": 1.5, "c": 1.0})
+        >>> table_rows([table])
+        (['table', 'games', 'points'], [['a vs b vs c', '3', 'a 2, b 1.5, c 1']])
+    """
+    rows = [[t.name, str(t.games), ", ".join(f"{name} {t.points[name]:g}" for name in t.entrants)] for t in tables]
+    return ["table", "games", "points"], rows
 
 
 class ReportEvery:

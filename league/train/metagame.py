@@ -33,8 +33,9 @@ class MetaGame:
         self.payoffs = payoffs or PayoffTable()
 
     def add_game(self, sides: Sequence[str], ranks: Sequence[int], returns: Sequence[float]) -> None:
-        """A finished two-side game between different entrants (others tell the meta-game nothing)."""
-        if len(sides) == 2 and sides[0] != sides[1]:
+        """A finished game between different entrants, counted pairwise when it has three or more
+        sides (a game where one entrant holds several sides tells the meta-game nothing)."""
+        if len(sides) >= 2 and len(set(sides)) == len(sides):
             self.recent.add_game(sides, ranks, returns)
             self.payoffs.add_game(sides, ranks, returns)
 

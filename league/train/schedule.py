@@ -1,5 +1,6 @@
 """A round's games: who each learner plays (its matchmaking mix or its AlphaStar position) and
-on which side, as seeded game tasks.
+on which side, as seeded game tasks. In a game of three or more sides every other side is
+filled by a draw of its own, among the players of that side's role.
 
 A one-side (cooperative) game has no opponents: learners and a few pool members play the same
 seeds, to be ranked per seed as free-for-alls.
@@ -45,10 +46,11 @@ class Scheduler:
             self._pools[role] = (pool, self.metagame.nash_weights(names) if wants_nash and names else None)
         return self._pools[role]
 
-    def opponent(self, me: str) -> str:
-        """The opponent of one game of learner `me`."""
+    def opponent(self, me: str, role: str | None = None) -> str:
+        """The opponent of one game of learner `me` on a side of `role` (default: the opposing role)."""
         learners, table = self.pool.learners, self.metagame.recent
-        role = self.pool.other_role(learners[me].role)
+        if role is None:
+            role = self.pool.other_role(learners[me].role)
         pool, nash_weights = self._round_pool(role)
         position = self.pool.positions[me]
         if position:
@@ -73,14 +75,30 @@ class Scheduler:
         tasks = []
         for k in range(self.config.round_games):
             me = active[k % len(active)]
-            opponent = self.opponent(me)
-            state.recent[me][opponent] = state.recent[me].get(opponent, 0) + 1
             mine = [i for i, side in enumerate(self.spec.sides) if side.role == self.pool.learners[me].role]
-            seat_at = mine[(k // len(active)) % len(mine)]  # alternate sides in symmetric games
-            lineup = tuple(self.pool.entrant(me) if i == seat_at else self._opposing_slot(me, opponent, i)
-                           for i in range(len(self.spec.sides)))
+            seat_at = mine[(k // len(active)) % len(mine)]  # rotate through its sides in symmetric games
+            if len(self.spec.sides) == 2:
+                opponent = self.opponent(me)
+                state.recent[me][opponent] = state.recent[me].get(opponent, 0) + 1
+                lineup = tuple(self.pool.entrant(me) if i == seat_at else self._opposing_slot(me, opponent, i)
+                               for i in range(2))
+            else:
+                lineup = self._fill_sides(state, me, seat_at)
             tasks.append(GameTask(index=state.games + k, seed=derive_seed(self.config.seed, state.round, k), lineup=lineup))
         return tasks
+
+    def _fill_sides(self, state: TrainerState, me: str, seat_at: int) -> tuple:
+        """A game of three or more sides: `me` on side `seat_at`, and every other side filled by its
+        own draw of `me`'s matchmaking among the players of that side's role."""
+        lineup = []
+        for i, side in enumerate(self.spec.sides):
+            if i == seat_at:
+                lineup.append(self.pool.entrant(me))
+                continue
+            opponent = self.opponent(me, side.role)
+            state.recent[me][opponent] = state.recent[me].get(opponent, 0) + 1
+            lineup.append(self._opposing_slot(me, opponent, i))
+        return tuple(lineup)
 
     def _cooperative(self, state: TrainerState, active: list[str]) -> list[GameTask]:
         """Learners and a few pool members play the same seeds, to be ranked per seed."""

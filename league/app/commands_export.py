@@ -19,9 +19,12 @@ from league.store.views import METADATA_NAME, metadata_json
 
 
 @click.command("export")
-@click.option("--champion", is_flag=True, help="Export the top of the leaderboard among players that have weights.")
+@click.option("--champion", is_flag=True,
+              help="Export the top of the leaderboard among players that have weights (in a trained poker league: "
+                   "the pool's Nash mixture).")
 @click.option("--player", default=None,
-              help="Export this player of the run (a snapshot or a team; a learner exports its latest snapshot).")
+              help="Export this player of the run (a snapshot or a team; a learner exports its latest snapshot; "
+                   "nash: the pool's Nash mixture).")
 @click.option("--out", default=None, type=click.Path(file_okay=False),
               help="The directory to create; an existing one is refused unless --force.")
 @click.option("--force", is_flag=True, help="Replace an existing --out directory (only once the new export passed its check).")
@@ -47,6 +50,7 @@ def export_command(champion: bool, player: str | None, out: str | None, force: b
     Example:
         league export --champion --out champion
         league export --player mappo-003 --out exports/mappo-003 --force
+        league export --player nash --run runs/kuhn --out nash
         league export --verify champion
     """
     if verify_dir is not None:
@@ -77,8 +81,10 @@ def export_command(champion: bool, player: str | None, out: str | None, force: b
         result = export_player(store, out, player=player, champion=champion, force=force, n_games=n_games)
     click.echo(f"exported {result.player} (role {result.role}) to {result.out}: "
                f"{', '.join(result.files.values())}, manifest.json")
-    click.echo(f"checked on {result.observations} recorded observations: onnxruntime matches torch within "
+    click.echo(f"checked on {result.observations} {result.checked_on}: onnxruntime matches torch within "
                f"{result.max_abs_diff:.1e} (tolerance 1e-05), greedy actions {result.actions_agree}/{result.observations}")
+    for note in result.notes:
+        click.echo(note)
 
 
 @click.command("report")

@@ -11,9 +11,11 @@ import games
 from games.base import GameError
 from league.app.display import print_table
 from league.app.human import check_human_name, check_playable, play_game
+from league.app.mixture import refresh_mixture
 from league.app.options import SEED, echo_notes, run_option
 from league.app.setup import run_name
 from league.play.entrants import learners_as_snapshots, resolve
+from league.play.mixture import MIXTURE_NAME
 from league.store.database import Store, run_exists
 from league.store.trust import load_stored_game, load_user_game
 
@@ -110,7 +112,7 @@ def check_game_command(spec: str) -> None:
 @click.command("play")
 @click.option("--player", "opponent", required=True,
               help="Your opponent: a player of the run with weights (a learner plays as its latest snapshot), "
-                   "or a baseline such as random or mcts:100.")
+                   "nash (the pool's Nash mixture, in a trained poker league), or a baseline such as random or mcts:100.")
 @click.option("--game", default=None, help="connect_four, tic_tac_toe or kuhn_poker (default: the run's game, else connect_four).")
 @click.option("--first/--second", default=True, help="Move first (the default) or second.")
 @click.option("--seed", type=SEED, default=None,
@@ -146,6 +148,8 @@ def play_command(opponent: str, game: str | None, first: bool, seed: int | None,
         check_playable(loaded.spec)  # a bad game, opponent or name is refused before a run is created
         (opponent,), notes = learners_as_snapshots(store, [opponent])
         echo_notes(notes)
+        if opponent == MIXTURE_NAME and store is not None:
+            refresh_mixture(store, loaded.spec)  # the pool's Nash mixture as of the last checkpoint
         resolve([opponent], loaded.spec, store)
         check_human_name(store, name, opponent)
         if store is None:

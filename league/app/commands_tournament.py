@@ -6,9 +6,11 @@ import click
 
 from league.app.display import plain_table, play_with_progress, print_leaderboard, print_pairings
 from league.app.options import GAME_COPIES, GAMES, SEED, Seconds, backend_options, command_line, echo_notes, run_option
+from league.app.mixture import refresh_mixture
 from league.app.setup import DEFAULT_ENTRANTS, entrant_names, parse_anchors, rater_of, run_name
 from league.play.backends import make_backend
 from league.play.entrants import learners_as_snapshots, resolve
+from league.play.mixture import MIXTURE_NAME
 from league.store.database import Store, run_exists
 from league.store.lock import RunLock
 from league.store.trust import load_stored_game, load_user_game
@@ -16,7 +18,8 @@ from league.tournament.config import FORMATS, TournamentConfig
 from league.tournament.config import check as check_tournament
 from league.tournament.openings import plan_openings
 from league.tournament.config import possible_pairings
-from league.tournament.summary import ReportEvery, pairing_rows
+from league.tournament.formats import check_lineups
+from league.tournament.summary import ReportEvery, pairing_rows, table_rows
 
 
 @click.command("tournament")
@@ -25,7 +28,8 @@ from league.tournament.summary import ReportEvery, pairing_rows
               help=f"Comma-separated entrants: baselines (random, mcts:N, scripted, action:K) or players of the run "
                    f"(a learner plays as its latest snapshot) [default: the run's snapshots, else {DEFAULT_ENTRANTS}].")
 @click.option("--games", "n_games", default=40, show_default=True, type=GAMES,
-              help="Games per pairing (even: sides alternate); with --sprt, the most a pairing may play.")
+              help="Games per pairing or table (two sides: even; symmetric games of N sides: a multiple of N, as "
+                   "entrants rotate through the sides); with --sprt, the most a pairing may play.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the schedule.")
 @click.option("--format", "fmt", default="round-robin", show_default=True, type=click.Choice(FORMATS), help="Tournament format.")
 @click.option("--challengers", default=None, help="Gauntlet: comma-separated entrants that play the field.")
@@ -103,7 +107,10 @@ def tournament_command(game: str | None, entrants: str | None, n_games: int, see
                                   challengers=tuple(split), rounds=rounds, sprt=sprt or "",
                                   openings=openings or "", openings_order=openings_order)
         check_tournament(loaded.spec, config)
+        if MIXTURE_NAME in names and store is not None:
+            refresh_mixture(store, loaded.spec)  # the pool's Nash mixture as of the latest checkpoint
         roster = resolve(names, loaded.spec, store)
+        check_lineups(loaded.spec, roster, config)  # every side can be filled, before a run is created
         plan = plan_openings(loaded, roster, possible_pairings(config), spec_text=config.openings,
                              order=config.openings_order, seed=config.seed) if len(loaded.spec.sides) == 2 else None
         run_config = info["config"] if info is not None else {"ratings": {"anchors": parse_anchors(anchors, names)}}
@@ -137,6 +144,8 @@ def tournament_command(game: str | None, entrants: str | None, n_games: int, see
             click.echo(f"{result.played / max(result.seconds, 1e-9):.1f} games/s", err=True)
         if result.pairings and len(loaded.spec.sides) == 2:
             print_pairings(result.pairings, config, pentanomial=pentanomial)
+        elif result.pairings:
+            click.echo(plain_table(*table_rows(result.pairings), right=("games",)))
         print_leaderboard(store)
     finally:
         if store is not None:

@@ -17,6 +17,9 @@ player sees in real games and requires onnxruntime to match the league's own pol
 `TOLERANCE` with the same greedy actions, else ExportError and nothing is left behind.
 `verify_export` refuses models that no longer match the sha256 recorded at export.
 
+The player `nash`, the pool's Nash mixture (the champion of a trained poker league), is
+exported by `league.app.export_mixture` in the same layout.
+
 Example:
     >>> import tempfile
     >>> from league.store.database import Store
@@ -53,7 +56,9 @@ from agents.baselines import RandomPolicy
 from agents.nets import legal_or_all, masked_log_probs
 from games.base import Box, GameSpec, derive_seed
 from games.errors import LeagueError
+from league.app.mixture import champion_is_mixture
 from league.play.entrants import EntrantError, load_snapshot
+from league.play.mixture import MIXTURE_NAME
 from league.play.runner import Entrant, GameTask, run
 from league.rate.standings import standings
 from league.store.database import Store, StoreError, sanitize_name
@@ -84,6 +89,8 @@ class ExportResult:
     observations: int  # recorded observations checked, over all seats
     max_abs_diff: float  # largest |onnxruntime - torch| over every output entry
     actions_agree: int  # greedy actions equal between onnxruntime and the league's policy
+    notes: tuple[str, ...] = ()  # further lines for people (a mixture: its members and exploitability)
+    checked_on: str = "recorded observations"  # what `observations` counts
 
 
 # -- what the manifest says about known games --------------------------------------------------
@@ -176,8 +183,11 @@ def seat_model(policy: Policy, spec: GameSpec, seat: str) -> tuple[nn.Module, st
     return SeatModel(exported.module, seat_spec.n_actions, softmax=exported.softmax).eval(), exported.plays
 
 
-def to_onnx(model: nn.Module, spec: GameSpec, seat: str, metadata: dict[str, str]) -> bytes:
-    """Trace `model` into ONNX bytes with a dynamic batch axis and `metadata` in metadata_props."""
+def to_onnx(model: nn.Module, spec: GameSpec, seat: str, metadata: dict[str, str], *,
+            member_input: bool = False) -> bytes:
+    """Trace `model` into ONNX bytes with a dynamic batch axis and `metadata` in metadata_props.
+
+    `member_input`: the model also takes `member` (batch,) int64 (a mixture's members in one graph)."""
     import onnx
 
     seat_spec = spec.seat(seat)
@@ -185,6 +195,8 @@ def to_onnx(model: nn.Module, spec: GameSpec, seat: str, metadata: dict[str, str
     continuous = not seat_spec.discrete
     args = (obs,) if continuous else (obs, torch.ones((2, seat_spec.n_actions)))
     inputs = ["obs"] if continuous else ["obs", "action_mask"]
+    if member_input:
+        args, inputs = (*args, torch.zeros(2, dtype=torch.int64)), [*inputs, "member"]
     outputs = ["action"] if continuous else ["probabilities", "action"]
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
@@ -265,7 +277,11 @@ def find_champion(store: Store) -> str:
 
 def export_player(store: Store, out: str | Path, *, player: str | None = None, champion: bool = False,
                   force: bool = False, n_games: int = 16, seed: int = 0) -> ExportResult:
-    """Export `player` (or the champion) of the run into the new directory `out`; see the module doc."""
+    """Export `player` (or the champion) of the run into the new directory `out`; see the module doc.
+
+    `player="nash"` exports the pool's Nash mixture (`league.app.export_mixture`); so does `champion`
+    in a trained imperfect-information league whose mixture can be tabulated (poker), where the
+    meta-strategy, not one snapshot, is the league's best player."""
     out = Path(out)
     if (player is None) == (not champion):
         raise ExportError("name exactly one of --champion and --player NAME.")
@@ -278,6 +294,10 @@ def export_player(store: Store, out: str | Path, *, player: str | None = None, c
         raise ExportError(f"the league at {store.run_dir} has no game yet; train or play a tournament first.")
     game = games.load(info["game"])
     spec = game.spec
+    if player == MIXTURE_NAME or (champion and champion_is_mixture(store, spec)):
+        from league.app.export_mixture import export_mixture  # it builds on this module's pieces
+
+        return export_mixture(store, out, force=force, n_games=n_games, seed=seed)
     name = find_champion(store) if champion else str(player)
     record = store.player(name)
     if record is None:
@@ -315,9 +335,9 @@ def export_player(store: Store, out: str | Path, *, player: str | None = None, c
                               f"{seat_diff:.3g} > {TOLERANCE:g}, or {len(obs) - seat_agree} of {len(obs)} greedy actions "
                               f"differ); nothing was written.")
         files[seat], blobs[file] = file, blob
-        seat_info[seat] = _seat_entry(spec, seat, file, blob, plays, len(obs), seat_diff)
+        seat_info[seat] = seat_entry(spec, seat, file, blob, plays, len(obs), seat_diff)
     manifest = _manifest(store, spec, info["game"], record, role, seat_info, diff, agree, total)
-    _write_atomically(out, blobs, manifest, force=force)
+    write_atomically(out, blobs, manifest, force=force)
     store.write_file(f"exports/{sanitize_name(name)}.json", (json.dumps(manifest, indent=2) + "\n").encode())
     return ExportResult(out, name, role, files, total, diff, agree)
 
@@ -326,7 +346,7 @@ PLAYS = {"greedy": "the `action` output (the most probable legal action)",
          "sample": "a sample from `probabilities` (the `action` output is its mode)", "continuous": "the `action` output"}
 
 
-def _seat_entry(spec: GameSpec, seat: str, file: str, blob: bytes, plays: str, rows: int, diff: float) -> dict:
+def seat_entry(spec: GameSpec, seat: str, file: str, blob: bytes, plays: str, rows: int, diff: float) -> dict:
     s = spec.seat(seat)
     box = isinstance(s.action, Box)
     return {
@@ -364,7 +384,7 @@ def _manifest(store: Store, spec: GameSpec, ref: str, record, role: str, seats: 
     }
 
 
-def _write_atomically(out: Path, blobs: dict[str, bytes], manifest: dict, *, force: bool) -> None:
+def write_atomically(out: Path, blobs: dict[str, bytes], manifest: dict, *, force: bool) -> None:
     """Write into a hidden sibling directory, then rename it into place (replacing `out` under --force)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.{secrets.token_hex(6)}.tmp"

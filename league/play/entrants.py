@@ -24,6 +24,7 @@ from agents.checkpoint import CheckpointError, pack, unpack
 from agents.registry import load_policy
 from games.base import GameSpec
 from games.errors import LeagueError
+from league.play.mixture import MIXTURE_NAME, MixtureError, mixture_policy
 from league.play.runner import Entrant
 from league.store.database import Player, Store, StoreError, sanitize_name
 
@@ -124,7 +125,7 @@ def learners_as_snapshots(store: Store | None, names: Sequence[str]) -> tuple[li
 
 def resolve(names: Sequence[str], spec: GameSpec, store: Store | None = None,
             cache: SnapshotCache | None = None) -> list[Entrant]:
-    """Entrants for `names`: baselines, or players of the run with weights.
+    """Entrants for `names`: baselines, players of the run with weights, or `nash`, the run's Nash mixture.
 
     Raises EntrantError listing the valid names when one is unknown.
     """
@@ -142,6 +143,13 @@ def resolve(names: Sequence[str], spec: GameSpec, store: Store | None = None,
                 out.append(Entrant(name, make_baseline(name, spec)))
             except PolicyError as error:
                 raise EntrantError(str(error)) from None
+            continue
+        if name == MIXTURE_NAME and store is not None:  # the pool's Nash mixture as one player
+            try:
+                mixture = mixture_policy(store, spec, lambda member: resolve([member], spec, store, cache)[0].policy)
+            except MixtureError as error:
+                raise EntrantError(str(error)) from None
+            out.append(Entrant(name, mixture))
             continue
         player = store.player(name) if store is not None else None
         if player is None or not player.weights_path:

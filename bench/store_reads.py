@@ -8,9 +8,12 @@ read off the two columns. Memory is the peak of Python allocations during the co
 (tracemalloc). The first open after the build runs SQLite's quick_check over the whole
 file; it is printed on its own line, since later opens of an unchanged file skip it.
 
-Targets: leaderboard and `matches --limit 20` under 200 ms, payoff (top 50) under 1 s.
+Targets: leaderboard and `matches --limit 20` under 200 ms, payoff (top 50) under 1 s (issue 16,
+300 players); the leaderboard and one player's matches under 100 ms with 10,000 players (issue 19).
+The leaderboard shows its best 50 (`--top`) and reads only their rows.
 
     python bench/store_reads.py                      # 1,000,000 matches (a few minutes to build)
+    python bench/store_reads.py --players 10000      # 10,000 players (about 20 minutes to build here)
     python bench/store_reads.py --matches 100000     # quicker
     python bench/store_reads.py --keep /tmp/reads    # keep both databases; a second run only measures
 """

@@ -164,3 +164,9 @@ def test_config_lists_every_setting_with_its_default_and_doc() -> None:
     assert text.endswith(f"{len(settings)} settings, {sum(s.changed for s in settings.values())} changed from "
                          "their defaults (*); set them in a TOML file passed with --config (see runs/examples/).")
     assert [row["key"] for row in json.loads(config_json(CONFIG))] == list(settings)
+
+
+def test_final_screen_without_tensorboard_names_no_event_files(store: Store) -> None:
+    lines = final_screen(store, "runs/quiet", tensorboard=False).splitlines()
+    assert lines[0] == "Run directory: runs/quiet (league.db, config.toml, snapshots/)"
+    assert not any("tensorboard" in line for line in lines)

@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 import click
 
-from league.app.display import print_leaderboard, print_table
+from league.app.display import LEADERBOARD_TOP, print_leaderboard, print_table
 from league.app.options import open_run, run_option
 from league.app.replay import find_match, moves_text, replay
 from league.app.setup import payoff_top, stored_spec
@@ -24,14 +24,17 @@ from league.tournament.records import write_game_records
                    "nash: Nash mixture and alpha-rank of the meta-game (for non-transitive games).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV for spreadsheets.")
+@click.option("--top", type=click.IntRange(min=0), default=LEADERBOARD_TOP, show_default=True,
+              help="Show the best K players by TrueSkill (0: all of them).")
 @run_option
-def leaderboard_command(view: str, as_json: bool, as_csv: bool, run_dir: str) -> None:
+def leaderboard_command(view: str, as_json: bool, as_csv: bool, top: int, run_dir: str) -> None:
     """Show the run's players ranked by conservative TrueSkill score (mu - 3 sigma), or another view.
 
     \b
     Example:
         league leaderboard
         league leaderboard --run runs/ttt --json
+        league leaderboard --top 0 --csv > everyone.csv
         league leaderboard --by bt
         league leaderboard --by nash --run runs/rps
     """
@@ -39,7 +42,7 @@ def leaderboard_command(view: str, as_json: bool, as_csv: bool, run_dir: str) ->
         raise click.UsageError("choose one of --json and --csv")
     with open_run(run_dir) as store:
         if view == "trueskill":
-            board = standings(store, spec=stored_spec(store))  # computed once, from the running totals
+            board = standings(store, spec=stored_spec(store), top=top or None)  # the best K, read for them alone
             rows = [s.as_dict() for s in board]
         else:
             results = [(m.sides, m.ranks) for m in store.iter_matches()]
@@ -59,7 +62,7 @@ def leaderboard_command(view: str, as_json: bool, as_csv: bool, run_dir: str) ->
                 writer.writerow(row)
             click.echo(buffer.getvalue(), nl=False)
         elif view == "trueskill":
-            print_leaderboard(store, board)
+            print_leaderboard(store, board, top=top or None)
         elif view == "bt":
             print_table(None, ["rank", "name", "elo", "95% interval", "games"], [
                 (r["rank"], r["name"], f"{r['elo']:+.0f}", f"[{r['lower']:+.0f}, {r['upper']:+.0f}]", r["games"])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import click
 
 from league.app.display import TrainDisplay, final_screen, print_leaderboard
+from league.app.mixture import champion_is_mixture, refresh_mixture
 from league.app.options import GAME_COPIES, SEED, STEPS, Seconds, backend_options, command_line, run_option
 from league.app.setup import (
     check_device,
@@ -128,8 +130,11 @@ def train_command(config_path: str | None, game: str | None, algos: tuple[str, .
                 trainer.close()
         click.echo(f"trained {', '.join(f'{n} {steps:,} steps' for n, steps in trainer.steps.items())}; "
                    f"{len(trainer.snapshots)} snapshots in the pool")
+        # in a poker league the champion is the pool's Nash mixture: record it before reporting it
+        mixture = refresh_mixture(store, loaded.spec) if champion_is_mixture(store, loaded.spec) else None
         print_leaderboard(store)
-        click.echo(final_screen(store, run_dir))
+        click.echo(final_screen(store, run_dir, tensorboard=tensorboard or (Path(run_dir) / "tensorboard").exists(),
+                                mixture=mixture))
     finally:
         if executor is not None:
             executor.close()

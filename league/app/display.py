@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from games.errors import LeagueError
+from league.play.mixture import MIXTURE_NAME, Mixture
 from league.rate.standings import standings
 from league.store.database import Store
 from league.store.trust import load_stored_game
@@ -129,15 +130,19 @@ def run_spec(store: Store):
 def cell(value) -> str:
     if value is None:
         return "-"
-    return str(value) if isinstance(value, int) else f"{value:.4f}"
+    return str(value) if isinstance(value, (int, str)) else f"{value:.4f}"
 
 
-def print_leaderboard(store: Store, rows: Sequence[Any] | None = None) -> None:
-    """The leaderboard table: of `rows` (standings already computed) or read from the store."""
+LEADERBOARD_TOP = 50  # players a leaderboard shows unless asked for more (`league leaderboard --top`)
+
+
+def print_leaderboard(store: Store, rows: Sequence[Any] | None = None, *, top: int | None = LEADERBOARD_TOP) -> None:
+    """The leaderboard table: of `rows` (standings already computed) or the best `top` read from
+    the store (None: all), with a last line saying how many more there are."""
     if rows is None:
-        rows = standings(store, spec=run_spec(store))
+        rows = standings(store, spec=run_spec(store), top=top)
     columns = ["rank", "name", "kind", "algorithm", "mu", "sigma", "score", "games", "W", "D", "L"]
-    extra = [(title, attr) for title, attr in (("forfeits", "forfeits"), ("exploitability", "exploitability"),
+    extra = [(title, attr) for title, attr in (("role", "role"), ("forfeits", "forfeits"), ("exploitability", "exploitability"),
                                                ("return/seat", "per_capita"))
              if any(getattr(s, attr) not in (None, 0) for s in rows)]
     print_table(None, columns + [title for title, _ in extra], [
@@ -145,6 +150,9 @@ def print_leaderboard(store: Store, rows: Sequence[Any] | None = None) -> None:
          s.wins, s.draws, s.losses, *(cell(getattr(s, a)) for _, a in extra))
         for s in rows
     ], right=("rank", "mu", "sigma", "score", "games", "W", "D", "L", "forfeits", "exploitability", "return/seat"))
+    rated = store.rated_count() if top is not None and len(rows) >= top else len(rows)
+    if rated > len(rows):
+        print(f"the best {len(rows):,} of {rated:,} rated players; --top 0 shows all")
 
 
 def clock_text(seconds: float) -> str:
@@ -322,8 +330,11 @@ class TrainDisplay:
         return Group(*parts, learners, top)
 
 
-def final_screen(store: Store, run_dir: str | Path) -> str:
+def final_screen(store: Store, run_dir: str | Path, tensorboard: bool = True, mixture: Mixture | None = None) -> str:
     """What `league train` prints last: where the run is, its champion, and what to run next.
+
+    `tensorboard=False` (a run trained with `--no-tensorboard`) names no event files. With a
+    `mixture` (a poker league's pool Nash mixture) the champion is that mixture, `nash`.
 
     Example:
         >>> import tempfile
@@ -340,14 +351,22 @@ def final_screen(store: Store, run_dir: str | Path) -> str:
     from league.app.human import PLAYABLE
 
     run = shlex.quote(str(run_dir))
-    lines = [f"Run directory: {run_dir} (league.db, config.toml, snapshots/, tensorboard/)"]
+    contents = "league.db, config.toml, snapshots/" + (", tensorboard/" if tensorboard else "")
+    lines = [f"Run directory: {run_dir} ({contents})"]
     try:
         champion = find_champion(store)
     except ExportError:
         champion = None
     commands = [(f"league report --run {run} --out {shlex.quote(str(Path(run_dir) / 'report.html'))}",
                  "an HTML report: ratings, payoff, curves")]
-    if champion is None:
+    if mixture is not None:
+        about = f"; exploitability {mixture.exploitability:.4f}" if mixture.exploitability is not None else ""
+        lines.append(f"Champion: {MIXTURE_NAME} (the pool's Nash mixture over {len(mixture.playing()[0])} players{about})")
+        commands.append((f"league export --run {run} --champion --out champion",
+                         "the mixture as ONNX, runs without league"))
+        commands.append((f"league play --run {run} --player {MIXTURE_NAME}", "play against it yourself"))
+        commands.append((f"league tournament --run {run} --top 8", "a round-robin of the 8 best snapshots"))
+    elif champion is None:
         lines.append("Champion: none yet (no snapshot with weights)")
     else:
         player = store.player(champion)
@@ -364,8 +383,9 @@ def final_screen(store: Store, run_dir: str | Path) -> str:
         if info is not None and info["game"] in PLAYABLE:
             commands.append((f"league play --run {run} --player {shlex.quote(champion)}", "play against it yourself"))
         commands.append((f"league tournament --run {run} --top 8", "a round-robin of the 8 best snapshots"))
-    commands.append((f"tensorboard --logdir {shlex.quote(str(Path(run_dir) / 'tensorboard'))}",
-                     "training curves, live while it trains"))
+    if tensorboard:
+        commands.append((f"tensorboard --logdir {shlex.quote(str(Path(run_dir) / 'tensorboard'))}",
+                         "training curves, live while it trains"))
     width = max(len(c) for c, _ in commands)
     lines.append("Next:")
     lines += [f"  {command:<{width}}   # {why}" for command, why in commands]

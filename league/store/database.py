@@ -26,8 +26,9 @@ Example:
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from league.results import TEAM_SEPARATOR
 from league.store.files import DB_NAME, RunFiles, StoreError, sanitize_name  # noqa: F401 - re-exported
@@ -40,7 +41,7 @@ from league.store.lifecycle import (  # noqa: F401 - re-exported: opening and ch
     StoreLifecycle,
     run_exists,
 )
-from league.store.reads import StoreReads, damaged, decode_json
+from league.store.reads import NAMES, StoreReads, damaged, decode_json
 from league.store.recording import GameWrites
 from league.store.records import (  # noqa: F401 - re-exported: the store's records are imported from here
     DuplicateMatch,
@@ -153,10 +154,13 @@ class Store(StoreLifecycle, RunFiles, StoreReads, GameWrites):
         rows = self._select("players", name=name)
         return self._player(rows[0]) if rows else None
 
-    def players(self, kind: str | None = None) -> list[Player]:
-        """All players in the order they joined, or only those of one kind."""
+    def players(self, kind: str | None = None, *, names: Sequence[str] | None = None) -> list[Player]:
+        """All players in the order they joined, or only those of one kind, or of those `names`."""
         if kind is not None:
             _check_kind(kind)
+        if names is not None:
+            return [self._player(row) for row in self._select("players", f"name IN {NAMES}", (json.dumps(list(names)),),
+                                                              kind=kind)]
         return [self._player(row) for row in self._select("players", kind=kind)]
 
     def _player(self, row: Mapping[str, Any]) -> Player:

@@ -62,6 +62,10 @@ def decode_json(text: Any, path: Path | str) -> Any:
         raise StoreError(damaged(path)) from None
 
 
+# `column IN NAMES` with one parameter, a JSON list of names (any length, no SQL built from names)
+NAMES = "(SELECT value FROM json_each(?))"
+
+
 class StoreReads:
     """The read side of `Store` (a mixin: `Store` supplies the connection and the row decoders)."""
 
@@ -149,11 +153,16 @@ class StoreReads:
         rows = self._rows("SELECT mu, sigma, games FROM ratings WHERE player = ? AND system = ?", [player, system])
         return (rows[0]["mu"], rows[0]["sigma"], rows[0]["games"]) if rows else None
 
-    def ratings(self, system: str = "trueskill") -> dict[str, tuple[float, float, int]]:
-        """Every rated player's (mu, sigma, games), best conservative score (mu - 3 sigma) first."""
+    def ratings(self, system: str = "trueskill", *, limit: int | None = None) -> dict[str, tuple[float, float, int]]:
+        """Every rated player's (mu, sigma, games), best conservative score (mu - 3 sigma) first;
+        with `limit`, only the best that many (sorted in SQL: 10,000 players cost milliseconds)."""
         rows = self._rows("SELECT player, mu, sigma, games FROM ratings WHERE system = ?"
-                          " ORDER BY mu - 3 * sigma DESC, player", [system])
+                          " ORDER BY mu - 3 * sigma DESC, mu DESC, player LIMIT ?", [system, -1 if limit is None else limit])
         return {row["player"]: (row["mu"], row["sigma"], row["games"]) for row in rows}
+
+    def rated_count(self, system: str = "trueskill") -> int:
+        """How many players have a rating in `system`."""
+        return int(self._rows("SELECT count(*) AS n FROM ratings WHERE system = ?", [system])[0]["n"])
 
     def rating_history(self, player: str, system: str = "trueskill", *, points: int | None = None) -> "list[RatingPoint]":
         """Every rating the player has had, oldest first; with `points`, about that many evenly spaced
@@ -175,12 +184,17 @@ class StoreReads:
 
     # -- running totals ---------------------------------------------------------------------------
 
-    def results(self, tournament_id: int | None = None) -> dict[str, tuple[int, int, int, int]]:
-        """name -> (wins, draws, losses, forfeits) over every game of two or more sides, or one tournament's.
+    def results(self, tournament_id: int | None = None, *,
+                names: Sequence[str] | None = None) -> dict[str, tuple[int, int, int, int]]:
+        """name -> (wins, draws, losses, forfeits) over every game of two or more sides, or one tournament's;
+        with `names`, of those players only (over every game).
 
         A player on two sides of one game (a learner playing itself) is not counted by it.
         """
-        if tournament_id is None:
+        if tournament_id is None and names is not None:
+            rows = self._rows("SELECT player, sum(wins) AS w, sum(draws) AS d, sum(losses) AS l, sum(forfeits) AS f"
+                              f" FROM results WHERE player IN {NAMES} GROUP BY player", [json.dumps(list(names))])
+        elif tournament_id is None:
             rows = self._rows("SELECT player, sum(wins) AS w, sum(draws) AS d, sum(losses) AS l, sum(forfeits) AS f"
                               " FROM results GROUP BY player")
         else:
@@ -232,8 +246,11 @@ class StoreReads:
         return [Metric(r["player"], r["step"], r["key"], math.nan if r["value"] is None else r["value"], r["created"])
                 for r in rows]
 
-    def latest_metric(self, key: str) -> dict[str, float]:
-        """Each player's newest value of one metric (highest step, then the last stored)."""
+    def latest_metric(self, key: str, *, names: Sequence[str] | None = None) -> dict[str, float]:
+        """Each player's newest value of one metric (highest step, then the last stored); with
+        `names`, of those players only."""
+        among = f" AND player IN {NAMES}" if names is not None else ""
         rows = self._rows("SELECT player, value FROM (SELECT player, value, row_number() OVER (PARTITION BY player"
-                          " ORDER BY step DESC, id DESC) AS n FROM metrics WHERE key = ?) WHERE n = 1", [key])
+                          f" ORDER BY step DESC, id DESC) AS n FROM metrics WHERE key = ?{among}) WHERE n = 1",
+                          [key] + ([json.dumps(list(names))] if names is not None else []))
         return {r["player"]: math.nan if r["value"] is None else float(r["value"]) for r in rows}

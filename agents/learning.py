@@ -255,6 +255,8 @@ class LearnerBase(Learner):
 
     config_class: ClassVar[type[Settings]]
     architecture: ClassVar[tuple[str, ...]] = ("hidden",)  # settings a checkpoint's networks must share
+    # the value a setting had before it existed, for checkpoints and snapshots written then
+    settings_before: ClassVar[dict[str, Any]] = {"own_view": False}
 
     def __init__(self, spec: GameSpec, role: str, *, config: Mapping[str, Any] | None = None, seed: int = 0,
                  device: str | torch.device = "cpu"):
@@ -370,7 +372,7 @@ class LearnerBase(Learner):
 
     def load_state_dict(self, tensors: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
         self.check_checkpoint(meta)
-        self.config = settings_from(self.config_class, meta["config"], self.algorithm)
+        self.config = self.stored_settings(meta)
         self.load_networks_state(tensors, meta)
         load_torch_rng("torch_rng", self.torch_rng, tensors)
         load_numpy_rng(self.rng, meta["numpy_rng"])
@@ -382,7 +384,7 @@ class LearnerBase(Learner):
         for key, mine in (("algorithm", self.algorithm), ("game", self.spec.name), ("role", self.role)):
             if meta.get(key) != mine:
                 raise LearnerError(f"this checkpoint is for {key} {meta.get(key)!r}, not {mine!r}.")
-        theirs = settings_from(self.config_class, meta.get("config", {}), self.algorithm)
+        theirs = self.stored_settings(meta)
         for key in self.architecture:
             if getattr(theirs, key) != getattr(self.config, key):
                 raise LearnerError(f"the checkpoint's networks have {key}={getattr(theirs, key)!r}, this {self.algorithm} "
@@ -404,7 +406,15 @@ class LearnerBase(Learner):
         if missing or not seats:
             raise LearnerError(f"the {cls.algorithm} snapshot plays seats {missing or list(seats)}, which {spec.name} "
                                f"does not have.")
-        return settings_from(cls.config_class, meta.get("config", {}), cls.algorithm), seats
+        return cls.stored_settings(meta), seats
+
+    @classmethod
+    def stored_settings(cls, meta: Mapping[str, Any]) -> Any:
+        """The settings a checkpoint or snapshot was written with; a setting it predates takes
+        the value it had then (`settings_before`), so old snapshots play as they were trained."""
+        names = {f.name for f in dataclasses.fields(cls.config_class)}
+        before = {k: v for k, v in cls.settings_before.items() if k in names}
+        return settings_from(cls.config_class, {**before, **meta.get("config", {})}, cls.algorithm)
 
     @staticmethod
     def check_exploration(exploration: Mapping[str, float] | None, allowed: tuple[str, ...],

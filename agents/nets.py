@@ -116,17 +116,57 @@ def constant_rows(like: torch.Tensor, code: torch.Tensor, *, image: bool = False
     return torch.ones_like(like[:, :1]) * code.view(1, -1)  # (b, ids)
 
 
-class SeatScores(nn.Module):
-    """One seat of a network on flat observations: the seat's fixed one-hot id appended to the
-    flattened observation (nothing appended when `code` is empty). obs (b, *obs_shape) -> (b, out)."""
+class OwnView(nn.Module):
+    """Shows each seat its observation from its own side (`SeatSpec.own_view`): row i of a flat
+    batch is gathered by the index of seat ids[i]. Seats without an own view keep theirs; with
+    none at all (or `enabled=False`) it is the identity. The index is derived from the game,
+    not stored with the weights.
 
-    def __init__(self, module: nn.Module, code: torch.Tensor | None = None):
+    Example:
+        >>> import games
+        >>> spec = games.load("tic_tac_toe").spec
+        >>> view = OwnView.of_seats([spec.seat("player_0"), spec.seat("player_1")])
+        >>> board = torch.zeros(1, 27); board[0, 9 + 4] = 1.0   # x in the centre
+        >>> [int(view(board, torch.tensor([k]))[0, 9 + 4]) for k in (0, 1)]   # x's pieces are "mine" only for x
+        [1, 0]
+    """
+
+    def __init__(self, views: Sequence[Sequence[int] | None], size: int):
+        super().__init__()
+        self.active = any(v is not None for v in views)
+        rows = [list(v) if v is not None else list(range(size)) for v in views]
+        self.register_buffer("index", torch.tensor(rows if self.active else [[]] * len(views), dtype=torch.long),
+                             persistent=False)  # (seats, obs)
+
+    @classmethod
+    def of_seats(cls, seats: Sequence[SeatSpec], *, enabled: bool = True) -> OwnView:
+        """The views the game declares for `seats` (ids index them); the identity when not `enabled`."""
+        return cls([s.own_view if enabled else None for s in seats], seats[0].obs_size)
+
+    def forward(self, x: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """x (b, obs) flat, ids (b,) seat indices -> (b, obs)."""
+        return x.gather(1, self.index[ids]) if self.active else x
+
+    def of_seat(self, index: int) -> torch.Tensor | None:
+        """The (obs,) index of one seat, for an exported module; None when nothing moves."""
+        return self.index[index].clone() if self.active else None
+
+
+class SeatScores(nn.Module):
+    """One seat of a network on flat observations: the observation shown from the seat's own
+    side (`view`, an (obs,) index, when given), then its fixed one-hot id appended (nothing
+    appended when `code` is empty). obs (b, *obs_shape) -> (b, out)."""
+
+    def __init__(self, module: nn.Module, code: torch.Tensor | None = None, view: torch.Tensor | None = None):
         super().__init__()
         self.module = module
         self.register_buffer("code", torch.zeros(0) if code is None else code)
+        self.register_buffer("view", torch.zeros(0, dtype=torch.long) if view is None else view)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         x = obs.flatten(1)  # (b, obs)
+        if self.view.numel():
+            x = x[:, self.view]  # (b, obs) from the seat's side
         if self.code.numel():
             x = torch.cat([x, constant_rows(x, self.code)], dim=1)  # (b, obs + ids)
         return self.module(x)  # (b, out)
@@ -167,7 +207,8 @@ class SeatQNetworks(nn.Module):
         ([[0, 1, 2], [3]], torch.Size([2, 5]))
     """
 
-    def __init__(self, seats: Sequence[SeatSpec], hidden: Sequence[int] = (64, 64), *, agent_id: bool = True):
+    def __init__(self, seats: Sequence[SeatSpec], hidden: Sequence[int] = (64, 64), *, agent_id: bool = True,
+                 own_view: bool = False):
         super().__init__()
         self.shapes = [(tuple(s.obs_shape), s.n_actions) for s in seats]
         kinds = list(dict.fromkeys(self.shapes))
@@ -178,10 +219,11 @@ class SeatQNetworks(nn.Module):
         self.nets = nn.ModuleList(
             mlp(int(np.prod(obs_shape)) + n_ids, n_actions, hidden) for (obs_shape, n_actions), n_ids in zip(kinds, self.n_ids)
         )
+        self.views = nn.ModuleList(OwnView.of_seats([seats[p] for p in group], enabled=own_view) for group in self.groups)
 
     def forward_group(self, group: int, obs: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """obs (b, *obs_shape), ids (b,) long index within the group -> (b, n_actions)."""
-        x = obs.reshape(len(obs), -1)  # (b, obs)
+        x = self.views[group](obs.reshape(len(obs), -1), ids)  # (b, obs) from each seat's side
         if self.n_ids[group]:
             x = torch.cat([x, nn.functional.one_hot(ids, self.n_ids[group]).to(x.dtype)], dim=1)  # (b, obs + ids)
         return self.nets[group](x)  # (b, A)
@@ -322,7 +364,8 @@ class QPolicy:
     def export_seat(self, seat: str) -> ExportedSeat:
         net, position = self.net, self.positions[seat]
         group = net.group_of[position]
-        scores = SeatScores(net.nets[group], seat_code(net.n_ids[group], net.id_of[position]))
+        scores = SeatScores(net.nets[group], seat_code(net.n_ids[group], net.id_of[position]),
+                            view=net.views[group].of_seat(net.id_of[position]))
         return ExportedSeat(scores, softmax=False, plays="greedy")
 
 

@@ -89,7 +89,8 @@ class VDN(QLearner):
         self.positions = {seat: side.seats.index(seat) for side in self.sides for seat in side.seats}
         self.n_agents = len(self.sides[0].seats)
 
-        q = seeded_init_(SeatQNetworks([spec.seat(s) for s in self.sides[0].seats], c.hidden, agent_id=c.agent_id),
+        q = seeded_init_(SeatQNetworks([spec.seat(s) for s in self.sides[0].seats], c.hidden, agent_id=c.agent_id,
+                                       own_view=c.own_view),
                          self.torch_rng)
         mixer = self.make_mixer()
         if mixer is not None:
@@ -208,7 +209,8 @@ class VDN(QLearner):
         if not sides or list(seats) != list(sides[0].seats):
             raise LearnerError(f"the {cls.algorithm} snapshot plays seats {list(seats)}, which do not match "
                                f"role {role!r} of {spec.name}.")
-        net = SeatQNetworks([spec.seat(s) for s in sides[0].seats], config.hidden, agent_id=config.agent_id)
+        net = SeatQNetworks([spec.seat(s) for s in sides[0].seats], config.hidden, agent_id=config.agent_id,
+                            own_view=config.own_view)
         load_module("q", net, tensors)
         positions = {seat: side.seats.index(seat) for side in sides for seat in side.seats}
         return epsilon_policy(spec, net.eval(), positions, explore)

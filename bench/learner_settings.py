@@ -8,9 +8,11 @@ this process with one torch thread: on this shared 2-core machine wall-clock sec
 what the other sessions run, CPU seconds do not; on a quiet core they are the same. Wall
 seconds are printed as well.
 
-IQL trains against uniform random; MAPPO trains by self-play (its league setting), is scored
-against random too. Settings are `key=value` lists of the learner's config, e.g.
-`batch_size=512,replay_ratio=16`.
+IQL trains against uniform random; MAPPO trains by self-play (its league setting); `--self-play`
+or `--no-self-play` chooses for either. Both are
+scored against uniform random, or the reference `--against` names (e.g. mcts:25).
+Settings are `key=value` lists of the learner's config, e.g.
+`batch_size=512,replay_ratio=16` or `own_view=false`.
 
 Usage:
     python bench/learner_settings.py                                  # IQL on tic_tac_toe, ~5 CPU-minutes
@@ -27,7 +29,7 @@ import time
 import torch
 
 import games
-from agents.baselines import RandomPolicy
+from agents.baselines import RandomPolicy, make_baseline
 from agents.registry import make_learner
 from league.play.runner import Entrant
 from league.train.selfplay import evaluate, train
@@ -47,6 +49,9 @@ def parse(setting: str) -> dict:
         else:  # a further entry of a list value
             out[key] = f"{out[key]},{part}"
     for key, value in out.items():
+        if value in ("true", "false"):
+            out[key] = value == "true"
+            continue
         items = [float(v) if "." in v or "e" in v else int(v) for v in value.split(",")]
         out[key] = tuple(items) if key in ("hidden", "conv") else items[0]
         if key == "replay_ratio":
@@ -55,10 +60,13 @@ def parse(setting: str) -> dict:
 
 
 def curve(game, algo: str, config: dict, *, seconds: float, points: int, games_per_eval: int, piece: int,
-          seed: int) -> dict:
+          seed: int, against: str = "random", self_play: bool | None = None) -> dict:
     learner = make_learner(algo, game.spec, game.spec.sides[0].role, config=config, seed=seed)
     random = Entrant("random", RandomPolicy(game.spec))
-    opponents, self_play = ([random], False) if algo != "mappo" else ([], True)
+    reference = Entrant(against, make_baseline(against, game.spec))
+    if self_play is None:
+        self_play = algo == "mappo"
+    opponents = [] if self_play else [random]
     cpu, wall, scores, k = 0.0, 0.0, [], 0
     marks = [seconds * (j + 1) / points for j in range(points)]
     while marks:
@@ -69,7 +77,7 @@ def curve(game, algo: str, config: dict, *, seconds: float, points: int, games_p
         k += 1
         if cpu >= marks[0]:
             marks.pop(0)
-            scores.append(evaluate(game, Entrant(algo, learner.frozen_policy()), random, games_per_eval, seed=4242))
+            scores.append(evaluate(game, Entrant(algo, learner.frozen_policy()), reference, games_per_eval, seed=4242))
             print(f"    {config}: {cpu:6.1f} cpu-s, {learner.env_steps:>8,} env steps -> {scores[-1]:.3f}", flush=True)
     return {"scores": scores, "env_steps": learner.env_steps, "updates": learner.updates, "cpu": cpu, "wall": wall}
 
@@ -81,7 +89,10 @@ def main() -> None:
     parser.add_argument("--settings", nargs="+", help="key=value,... per learner (default: IQL batch/replay grid)")
     parser.add_argument("--seconds", type=float, default=60.0, help="CPU seconds of training per setting")
     parser.add_argument("--points", type=int, default=3, help="evaluations along the budget")
-    parser.add_argument("--games", type=int, default=200, help="games per evaluation against random")
+    parser.add_argument("--games", type=int, default=200, help="games per evaluation")
+    parser.add_argument("--against", default="random", help="the reference the learner is scored against, e.g. mcts:25")
+    parser.add_argument("--self-play", action=argparse.BooleanOptionalAction, default=None,
+                        help="train by self-play (MAPPO's default) or against uniform random (IQL's default)")
     parser.add_argument("--piece", type=int, default=1_000, help="env steps between budget checks")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -92,13 +103,14 @@ def main() -> None:
     rows = []
     for setting in settings:
         rows.append((setting, curve(game, args.algo, parse(setting), seconds=args.seconds, points=args.points,
-                                    games_per_eval=args.games, piece=args.piece, seed=args.seed)))
+                                    games_per_eval=args.games, piece=args.piece, seed=args.seed,
+                                    against=args.against, self_play=args.self_play)))
     marks = [f"@{args.seconds * (j + 1) / args.points:g}s" for j in range(args.points)]
     header = ["setting", *marks, "env_steps", "updates", "env_steps/cpu_s", "wall_s"]
     cells = [[setting, *(f"{s:.3f}" for s in r["scores"]), f"{r['env_steps']:,}", f"{r['updates']:,}",
               f"{r['env_steps'] / r['cpu']:,.0f}", f"{r['wall']:.0f}"] for setting, r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
-    what = ("score against uniform random (1 win, 0.5 draw)" if len(game.spec.sides) > 1
+    what = (f"score against {args.against} (1 win, 0.5 draw)" if len(game.spec.sides) > 1
             else "mean team return of the greedy team")
     print(f"\n{what} after the CPU seconds shown")
     print("  ".join(h.rjust(w) for h, w in zip(header, widths)))

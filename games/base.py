@@ -103,8 +103,14 @@ class SeatSpec:
     action: ActionSpace
     masked: bool  # whether legal actions vary (a mask travels with the observation)
     action_names: tuple[str, ...] | None = None  # a human name per discrete action, where the game has them
+    # indices into the flat observation that show this seat's board from its own side (its own
+    # pieces first), where the game's observation is absolute (OpenSpiel's connect four shows
+    # both players the same planes); None where the observation is already the seat's own
+    own_view: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.own_view is not None and sorted(self.own_view) != list(range(self.obs_size)):
+            raise GameError(f"seat {self.name!r}: own_view must be a permutation of its {self.obs_size} observation entries")
         if self.action_names is not None:
             names = tuple(str(name) for name in self.action_names)
             if len(names) != self.n_actions:

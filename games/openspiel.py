@@ -170,6 +170,31 @@ def replay_text(source: str, seed: int, actions: Sequence[int | Sequence[int]]) 
     return out
 
 
+# Board games whose observation tensor is absolute (the same for both players): the two planes
+# that hold player 0's and player 1's pieces. Player 1 sees them swapped (`SeatSpec.own_view`),
+# so one network plays either side from its own point of view, as AlphaZero's inputs do.
+PLAYER_PLANES = {"connect_four": (0, 1), "tic_tac_toe": (1, 2)}
+
+
+def own_view(short_name: str, obs_shape: tuple[int, ...], player: int) -> tuple[int, ...] | None:
+    """The flat indices that show `player` its own pieces in player 0's plane, or None.
+
+    Example:
+        >>> view = own_view("tic_tac_toe", (3, 3, 3), 1)
+        >>> view[9:12], view[18:21]   # o's plane comes first, x's second
+        ((18, 19, 20), (9, 10, 11))
+        >>> own_view("tic_tac_toe", (3, 3, 3), 0) is None
+        True
+    """
+    if short_name not in PLAYER_PLANES or player == 0 or len(obs_shape) != 3:
+        return None
+    first, second = PLAYER_PLANES[short_name]
+    planes = list(range(obs_shape[0]))
+    planes[first], planes[second] = second, first
+    index = np.arange(int(np.prod(obs_shape))).reshape(obs_shape)[planes]  # (C, H, W), the two planes swapped
+    return tuple(int(i) for i in index.reshape(-1))
+
+
 def _set_from(observation):
     """The fastest `set_from(state, player)` callable of an observation object."""
     inner = getattr(observation, "_observation", None)
@@ -205,7 +230,8 @@ class OpenSpielGame(Game):
             obs_shape = tuple(self.engine.observation_tensor_shape())
         n_actions = self.engine.num_distinct_actions()
         names = action_names(self.engine)
-        seats = tuple(SeatSpec(name, obs_shape, Discrete(n_actions), masked=True, action_names=names[p])
+        seats = tuple(SeatSpec(name, obs_shape, Discrete(n_actions), masked=True, action_names=names[p],
+                               own_view=own_view(info.short_name, obs_shape, p))
                       for p, name in enumerate(seat_names))
         utility = info.utility
         zero_sum = utility in (pyspiel.GameType.Utility.ZERO_SUM, pyspiel.GameType.Utility.CONSTANT_SUM)

@@ -102,3 +102,13 @@ def test_readme_log_line_is_what_a_log_gets() -> None:
                          {"iql": 2000}, [("iql", 27.1, 1.2), ("mappo", 25.0, 1.1)], 130).line()
     assert f"```\n{line}\n```" in README and "grep steps/s train.log" in README
     assert "![A league report](bench/report.png)" in README and (Path(__file__).resolve().parents[1] / "bench/report.png").exists()
+
+
+def test_readme_bring_your_own_game_is_real_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The step-by-step example checks runs/examples/my_game.py from its own directory."""
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1] / "runs" / "examples")
+    command = "league check-game 'my_game:env(stones=7)'"
+    result = CliRunner().invoke(cli, ["check-game", "my_game:env(stones=7)"])
+    assert (result.exit_code, result.output) == (0, _readme_output(command))

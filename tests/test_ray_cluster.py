@@ -33,9 +33,10 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fi
 MB = 2**20
 NODE = {"num_cpus": 1, "object_store_memory": 80 * MB}  # one worker per node: the machine has few cores
 # the head plays nothing (no CPUs for tasks), so only worker nodes are lost; a killed node is
-# declared dead after 4 missed health checks 0.5 s apart instead of Ray's default 15 s
+# declared dead after 8 missed health checks 1 s apart instead of Ray's default 30 s (a shorter
+# threshold declared the surviving node dead too on a loaded 2-core machine)
 HEAD = {"num_cpus": 0, "object_store_memory": 80 * MB, "include_dashboard": False,
-        "_system_config": {"health_check_period_ms": 500, "health_check_failure_threshold": 4}}
+        "_system_config": {"health_check_period_ms": 1000, "health_check_failure_threshold": 8}}
 
 TOURNAMENT = TournamentConfig(game="connect_four", entrants=("mcts:80", "mcts:50"), games=24, seed=9)
 TRAINING = TrainConfig.from_mapping({
@@ -161,3 +162,14 @@ def test_a_node_lost_mid_training_loses_and_duplicates_nothing(two_nodes: Cluste
     # the local backend sharing each round into as many chunks plays and learns the same
     assert train(tmp_path / "local", LocalBackend(workers=backend.workers)) == steps
     assert stored(tmp_path / "ray") == stored(tmp_path / "local")
+
+
+def test_a_cluster_without_cpus_is_one_sentence_not_a_hang(two_nodes: Cluster, tmp_path: Path) -> None:
+    from league.play.backends import BackendError
+
+    backend = RayBackend(workers=2, address=two_nodes.address, retries=0)
+    backend.POLL_S = 0.5
+    for node in list(two_nodes.worker_nodes):
+        two_nodes.remove_node(node, allow_graceful=False)
+    with pytest.raises(BackendError, match="no CPU left to play on"):
+        tournament(tmp_path / "ray", backend)

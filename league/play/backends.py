@@ -342,6 +342,7 @@ class RayBackend(_Distributed):
 
     name = "ray"
     MAX_RESUBMITS = 3  # per chunk, after Ray's own retries
+    POLL_S = 10.0  # how often a pending chunk checks that the cluster still has a CPU
 
     def __init__(self, workers: int | None = None, address: str | None = None, working_dir: str | None = None,
                  retries: int = 3):
@@ -389,13 +390,31 @@ class RayBackend(_Distributed):
         return self._call(self.task, args)
 
     def _wait(self, handles):
-        done, pending = self.ray.wait(handles, num_returns=1)
-        return done, pending
+        while True:  # a chunk pending for ever on a cluster without CPUs would hang the command
+            done, pending = self.ray.wait(handles, num_returns=1, timeout=self.POLL_S)
+            if done:
+                return done, pending
+            self._check_cpus()
+
+    def _get(self, handle) -> Any:
+        """The chunk's result, checking every POLL_S seconds while it is pending that the cluster
+        still has a CPU to play it on."""
+        while True:
+            try:
+                return self.ray.get(handle, timeout=self.POLL_S)
+            except self.ray.exceptions.GetTimeoutError:
+                self._check_cpus()
+
+    def _check_cpus(self) -> None:
+        """A cluster whose every worker node is gone would leave chunks pending for ever: one sentence."""
+        if self.ray.available_resources().get("CPU", 0) <= 0 and self.ray.cluster_resources().get("CPU", 0) <= 0:
+            raise BackendError("the Ray cluster has no CPU left to play on (every worker node is gone); "
+                               "finished games are kept: add nodes and run the command again")
 
     def _result(self, handle):
         remote, args, resubmits = self._calls.pop(handle)
         try:
-            return self.ray.get(handle)
+            return self._get(handle)
         except self.lost:
             # the chunk never reported (its records reach the driver only from here), so playing
             # it again cannot store a game twice

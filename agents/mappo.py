@@ -190,7 +190,7 @@ def critic_view(spec: GameSpec, seats: Sequence[str], config: MAPPOConfig) -> Ow
     Example:
         >>> import games
         >>> spec = games.load("tic_tac_toe").spec
-        >>> view = critic_view(spec, spec.seat_names, MAPPOConfig())
+        >>> view = critic_view(spec, spec.seat_names, MAPPOConfig(own_view=True))
         >>> view.index.shape, view.index[1, 9:12].tolist()   # seat 1 reads its own block first, o's plane first
         (torch.Size([2, 54]), [45, 46, 47])
     """

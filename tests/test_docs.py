@@ -34,7 +34,7 @@ def test_readme_starts_with_the_two_commands() -> None:
     commands = block[1:]
     assert len(commands) == 2
     assert commands[0].endswith("league train") and "pip install torch==2.13.0" in commands[0]
-    assert commands[1].endswith("python -m pytest") and ".[test," in commands[1]
+    assert commands[1].endswith("python -m pytest -n auto --dist loadfile") and ".[test," in commands[1]
 
 
 def test_readme_configuration_example_is_a_valid_league(tmp_path: Path) -> None:

@@ -33,11 +33,13 @@ class RunError(LeagueError, ValueError):
 
 DEFAULT_TRAIN = {
     "game": "connect_four",
-    "steps": 120_000,
+    "steps": 150_000,
     "batch_games": 64,
     "round_games": 128,
-    "checkpoint_every": 40_000,
-    "learners": [{"algo": "mappo"}, {"algo": "iql"}],
+    "checkpoint_every": 50_000,
+    # IQL replays 4 samples per step here (its default 16): in connect-four self-play that learned
+    # more per CPU-second and frees time for more steps (bench/learner_settings.py --self-play)
+    "learners": [{"algo": "mappo"}, {"algo": "iql", "config": {"replay_ratio": 4}}],
     "snapshots": {"min_steps": 10_000, "max_steps": 20_000, "win_rate": 0.7, "eval_games": 20},
     "evaluation": {"every": 20_000, "opponents": ["random", "mcts:25"], "games": 20},
 }

@@ -64,6 +64,7 @@ from league.rate.standings import standings
 from league.store.database import Store, StoreError, sanitize_name
 from league.store.exports import ExportCheckError, verify_export_dir
 from league.store.files import check_export_out
+from league.store.trust import load_stored_game
 from league.train.selfplay import lineups
 
 FORMAT = "league-export/1"
@@ -292,12 +293,15 @@ def export_player(store: Store, out: str | Path, *, player: str | None = None, c
     info = store.run_info()
     if info is None:
         raise ExportError(f"the league at {store.run_dir} has no game yet; train or play a tournament first.")
-    game = games.load(info["game"])
+    try:
+        game = load_stored_game(info["game"])  # stored data is never code: a module game is refused
+    except LeagueError as error:
+        raise ExportError(str(error)) from None
     spec = game.spec
     if player == MIXTURE_NAME or (champion and champion_is_mixture(store, spec)):
         from league.app.export_mixture import export_mixture  # it builds on this module's pieces
 
-        return export_mixture(store, out, force=force, n_games=n_games, seed=seed)
+        return export_mixture(store, out, game, force=force, n_games=n_games, seed=seed)
     name = find_champion(store) if champion else str(player)
     record = store.player(name)
     if record is None:

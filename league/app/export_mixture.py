@@ -17,11 +17,12 @@ Two constructions, named in the manifest's `mixture.construction`:
 
 Example:
     >>> import tempfile
+    >>> import games
     >>> from league.store.database import Store
     >>> with tempfile.TemporaryDirectory() as tmp, Store.open(tmp, create=True) as store:
     ...     store.init_run("empty", "kuhn_poker", {})
     ...     try:
-    ...         export_mixture(store, f"{tmp}/out")
+    ...         export_mixture(store, f"{tmp}/out", games.load("kuhn_poker"))
     ...     except ExportError as error:
     ...         print(str(error).replace(tmp, "TMP"))
     the league at TMP has no Nash mixture to export: it is the meta-game mixture of a trained pool; train one first, e.g. `league train --run TMP`.
@@ -39,9 +40,8 @@ import numpy as np
 import torch
 from torch import nn
 
-import games
 from agents.base import PolicyError
-from games.base import GameSpec
+from games.base import Game, GameSpec
 from league.app.export import (
     ENGINES,
     FORMAT,
@@ -68,8 +68,7 @@ from league.play.mixture import (
     tabular_reason,
 )
 from league.rate.metagame import exploitability
-from league.store.database import Store, StoreError, sanitize_name
-from league.store.files import check_export_out
+from league.store.database import Store, sanitize_name
 
 EXPLOITABILITY_TOLERANCE = 1e-6  # |exploitability of the ONNX tables - the league's figure|
 
@@ -131,18 +130,12 @@ class OnnxTables:
         return probs
 
 
-def export_mixture(store: Store, out: str | Path, *, force: bool = False, n_games: int = 16,
+def export_mixture(store: Store, out: str | Path, game: Game, *, force: bool = False, n_games: int = 16,
                    seed: int = 0) -> ExportResult:
-    """Export the run's Nash mixture into the new directory `out`; see the module doc."""
+    """Export the run's Nash mixture of `game` into the directory `out`, which `export_player`
+    has checked (new, or an earlier export with `force`); see the module doc."""
     out = Path(out)
-    try:
-        check_export_out(out, force=force)
-    except StoreError as error:
-        raise ExportError(str(error)) from None
     info = store.run_info()
-    if info is None:
-        raise ExportError(f"the league at {store.run_dir} has no game yet; train or play a tournament first.")
-    game = games.load(info["game"])
     spec = game.spec
     try:
         mixture = refresh_mixture(store, spec)
@@ -206,7 +199,7 @@ def _exact(spec: GameSpec, tabular: TabularMixture, mixture: Mixture):
     return blobs, seats, rows, diff, agree, value
 
 
-def _sampled(game: games.Game, policies: Sequence[Any], names: Sequence[str], role: str, n_games: int, seed: int):
+def _sampled(game: Game, policies: Sequence[Any], names: Sequence[str], role: str, n_games: int, seed: int):
     """One model per seat holding every member, checked per member on the observations it sees."""
     spec = game.spec
     seat_names = [s for side in spec.sides_for_role(role) for s in side.seats]

@@ -273,15 +273,11 @@ class MAPPOScores(nn.Module):
         super().__init__()
         self.net = net
         self.register_buffer("code", seat_code(net.n_ids, index))
-        view = net.view.of_seat(index) if net.view is not None else None
-        self.register_buffer("view", torch.zeros(0, dtype=torch.long) if view is None else view)
+        self.view = net.view.of_seat(index) if net.view is not None else nn.Identity()
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         net = self.net
-        x = obs.flatten(1)  # (b, obs)
-        if self.view.numel():
-            x = x[:, self.view]  # (b, obs) from the seat's side
-        x = x.reshape(-1, *net.in_shape)  # (b, *in_shape)
+        x = self.view(obs.flatten(1)).reshape(-1, *net.in_shape)  # (b, *in_shape) from the seat's side
         if net.n_ids and net.image:
             x = torch.cat([x, constant_rows(x, self.code, image=True)], dim=1)  # (b, C + ids, H, W)
         h = net.torso(x)  # (b, features)

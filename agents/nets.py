@@ -147,26 +147,36 @@ class OwnView(nn.Module):
         """x (b, obs) flat, ids (b,) seat indices -> (b, obs)."""
         return x.gather(1, self.index[ids]) if self.active else x
 
-    def of_seat(self, index: int) -> torch.Tensor | None:
-        """The (obs,) index of one seat, for an exported module; None when nothing moves."""
-        return self.index[index].clone() if self.active else None
+    def of_seat(self, index: int) -> nn.Module:
+        """One seat's view as a module of a flat batch alone, for an exported model:
+        (b, obs) -> (b, obs); the identity when nothing moves."""
+        return FixedView(self.index[index].clone()) if self.active else nn.Identity()
+
+
+class FixedView(nn.Module):
+    """One seat's own view: (b, obs) flat -> (b, obs), columns taken in `index` order."""
+
+    def __init__(self, index: torch.Tensor):
+        super().__init__()
+        self.register_buffer("index", index)  # (obs,)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.index]
 
 
 class SeatScores(nn.Module):
     """One seat of a network on flat observations: the observation shown from the seat's own
-    side (`view`, an (obs,) index, when given), then its fixed one-hot id appended (nothing
-    appended when `code` is empty). obs (b, *obs_shape) -> (b, out)."""
+    side (`view`, `OwnView.of_seat`), then its fixed one-hot id appended (nothing appended when
+    `code` is empty). obs (b, *obs_shape) -> (b, out)."""
 
-    def __init__(self, module: nn.Module, code: torch.Tensor | None = None, view: torch.Tensor | None = None):
+    def __init__(self, module: nn.Module, code: torch.Tensor | None = None, view: nn.Module | None = None):
         super().__init__()
         self.module = module
         self.register_buffer("code", torch.zeros(0) if code is None else code)
-        self.register_buffer("view", torch.zeros(0, dtype=torch.long) if view is None else view)
+        self.view = view if view is not None else nn.Identity()
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = obs.flatten(1)  # (b, obs)
-        if self.view.numel():
-            x = x[:, self.view]  # (b, obs) from the seat's side
+        x = self.view(obs.flatten(1))  # (b, obs) from the seat's side
         if self.code.numel():
             x = torch.cat([x, constant_rows(x, self.code)], dim=1)  # (b, obs + ids)
         return self.module(x)  # (b, out)

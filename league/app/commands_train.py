@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from league.app.display import TrainDisplay, final_screen, print_leaderboard
-from league.app.mixture import champion_is_mixture, refresh_mixture
+from league.app.mixture import refresh_mixture
 from league.app.options import GAME_COPIES, SEED, STEPS, Seconds, backend_options, command_line, run_option
 from league.app.setup import (
     check_device,
@@ -21,6 +21,7 @@ from league.app.setup import (
 from league.app.show_config import config_json, format_config
 from league.app.tensorboard import LoggingError, open_logger
 from league.play.backends import make_backend
+from league.play.mixture import tabular_reason
 from league.store.database import Store, run_exists
 from league.store.lock import RunLock
 from league.train.loop import Trainer
@@ -131,7 +132,8 @@ def train_command(config_path: str | None, game: str | None, algos: tuple[str, .
         click.echo(f"trained {', '.join(f'{n} {steps:,} steps' for n, steps in trainer.steps.items())}; "
                    f"{len(trainer.snapshots)} snapshots in the pool")
         # in a poker league the champion is the pool's Nash mixture: record it before reporting it
-        mixture = refresh_mixture(store, loaded.spec) if champion_is_mixture(store, loaded.spec) else None
+        # (training just wrote its checkpoint, so the pool it is drawn from exists)
+        mixture = refresh_mixture(store, loaded.spec) if tabular_reason(loaded.spec) is None else None
         print_leaderboard(store)
         click.echo(final_screen(store, run_dir, tensorboard=tensorboard or (Path(run_dir) / "tensorboard").exists(),
                                 mixture=mixture))

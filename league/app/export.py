@@ -363,10 +363,9 @@ def seat_entry(spec: GameSpec, seat: str, file: str, blob: bytes, plays: str, ro
     }
 
 
-def _manifest(store: Store, spec: GameSpec, ref: str, record, role: str, seats: dict, diff: float, agree: int,
-              total: int) -> dict[str, Any]:
-    rating = store.rating(record.name)
-    rank = next((s.rank for s in standings(store) if s.name == record.name), None)
+def manifest_head(spec: GameSpec, ref: str, player: str, algorithm: str | None, role: str,
+                  seats: dict) -> dict[str, Any]:
+    """The manifest fields every export shares: format, project, game, player, role, sides, seats."""
     return {
         "format": FORMAT,
         "project": {"name": "league", "version": version_of("league")},
@@ -374,17 +373,31 @@ def _manifest(store: Store, spec: GameSpec, ref: str, record, role: str, seats: 
         "game": {"name": spec.name, "ref": ref, "backend": spec.backend, "source": spec.source,
                  "engine": ENGINES[spec.backend], "engine_version": version_of(ENGINES[spec.backend]),
                  "kind": spec.kind, "turn_based": spec.turn_based},
-        "player": record.name, "algorithm": record.algorithm, "role": role,
+        "player": player, "algorithm": algorithm, "role": role,
         "sides": [side.name for side in spec.sides_for_role(role)],
         "seats": seats,
         "mask": "action_mask is float32, nonzero = legal; a row with no legal action counts every action as legal",
+    }
+
+
+def manifest_check(diff: float, agree: int, total: int) -> dict[str, Any]:
+    """The manifest's record of the onnxruntime check made before writing."""
+    return {"runtime": "onnxruntime", "tolerance": TOLERANCE, "observations": total, "max_abs_diff": diff,
+            "greedy_actions_agree": agree}
+
+
+def _manifest(store: Store, spec: GameSpec, ref: str, record, role: str, seats: dict, diff: float, agree: int,
+              total: int) -> dict[str, Any]:
+    rating = store.rating(record.name)
+    rank = next((s.rank for s in standings(store) if s.name == record.name), None)
+    return {
+        **manifest_head(spec, ref, record.name, record.algorithm, role, seats),
         "rating": None if rating is None else {"system": "trueskill", "mu": rating[0], "sigma": rating[1],
                                                "conservative": rating[0] - 3 * rating[1], "games": rating[2], "rank": rank},
         "source": {"run": str(store.run_dir), "weights_sha256": record.weights_sha256,
                    "manifest_sha256": (record.meta or {}).get("manifest_sha256"), "step": record.step,
                    "parent": record.parent},
-        "check": {"runtime": "onnxruntime", "tolerance": TOLERANCE, "observations": total, "max_abs_diff": diff,
-                  "greedy_actions_agree": agree},
+        "check": manifest_check(diff, agree, total),
     }
 
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -43,16 +42,16 @@ from torch import nn
 from agents.base import PolicyError
 from games.base import Game, GameSpec
 from league.app.export import (
-    ENGINES,
     FORMAT,
     TOLERANCE,
     ExportError,
     ExportResult,
+    manifest_check,
+    manifest_head,
     record_observations,
     seat_entry,
     seat_model,
     to_onnx,
-    version_of,
     write_atomically,
 )
 from league.app.mixture import refresh_mixture
@@ -255,16 +254,7 @@ def _manifest(store: Store, spec: GameSpec, ref: str, mixture: Mixture, construc
                         "algorithm": player.algorithm if player else None, "step": player.step if player else None,
                         "weights_sha256": player.weights_sha256 if player else None})
     return {
-        "format": FORMAT,
-        "project": {"name": "league", "version": version_of("league")},
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "game": {"name": spec.name, "ref": ref, "backend": spec.backend, "source": spec.source,
-                 "engine": ENGINES[spec.backend], "engine_version": version_of(ENGINES[spec.backend]),
-                 "kind": spec.kind, "turn_based": spec.turn_based},
-        "player": MIXTURE_NAME, "algorithm": "nash mixture", "role": mixture.role,
-        "sides": [side.name for side in spec.sides_for_role(mixture.role)],
-        "seats": seats,
-        "mask": "action_mask is float32, nonzero = legal; a row with no legal action counts every action as legal",
+        **manifest_head(spec, ref, MIXTURE_NAME, "nash mixture", mixture.role, seats),
         "rating": None,
         "mixture": {"construction": construction, "how_to_play": HOW[construction], "members": members,
                     "weights_from": mixture.source, "exploitability": mixture.exploitability,
@@ -272,6 +262,5 @@ def _manifest(store: Store, spec: GameSpec, ref: str, mixture: Mixture, construc
                     "sha256": hashlib.sha256(json.dumps(mixture.to_json(), sort_keys=True).encode()).hexdigest()},
         "source": {"run": str(store.run_dir), "weights_sha256": None, "manifest_sha256": None, "step": None,
                    "parent": None},
-        "check": {"runtime": "onnxruntime", "tolerance": TOLERANCE, "observations": total, "max_abs_diff": diff,
-                  "greedy_actions_agree": agree},
+        "check": manifest_check(diff, agree, total),
     }

@@ -43,6 +43,7 @@ class Transitions:
     next_state: np.ndarray | None  # (b, *state_shape)
     copy: np.ndarray  # (b,) int: which game copy
     step: np.ndarray  # (b,) int: the builder's step counter when the move was made
+    next_seat: np.ndarray | None = None  # (b,) int: index in spec.seats of who moves at next_obs (-1 at the end); by plies only
 
     def __len__(self) -> int:
         return len(self.reward)
@@ -58,12 +59,19 @@ class TransitionBuilder:
     Every seat keeps one open move per game copy in preallocated (n, ...) arrays; a step
     closes, opens and credits moves for all copies at once with array operations (a loop
     over the handful of seats, none over copies or steps).
+
+    With `plies=True` (turn-based games) a move ends at the next move of *any* seat: next_obs
+    is what that seat sees, `next_seat` says which seat it is, and the reward is what the
+    mover received from its own move. A negamax learner bootstraps from the next mover's value.
     """
 
-    def __init__(self, spec: GameSpec, seats: Sequence[str], *, with_state: bool = False):
+    def __init__(self, spec: GameSpec, seats: Sequence[str], *, with_state: bool = False, plies: bool = False):
+        if plies and not spec.turn_based:
+            raise ValueError(f"plies need a turn-based game; {spec.name} is not")
         self.spec = spec
         self.seats = tuple(seats)
         self.with_state = with_state
+        self.plies = plies
         self.t = 0
         self.pending: dict[str, dict[str, np.ndarray]] = {}  # seat -> field -> (n, ...): the open move
         self.open: dict[str, np.ndarray] = {}  # seat -> (n,) bool: a move is open in that copy
@@ -92,15 +100,21 @@ class TransitionBuilder:
         result = batch.result
         self._ensure(len(result.terminated))
         out: dict[str, Transitions] = {}
+        mover = self._movers(batch) if self.plies else None  # (n,) index of the seat acting in each copy, -1 none
         for seat in self.seats:
             pending, open_ = self.pending[seat], self.open[seat]
             acting = batch.rows_of(player, seat)  # (n,)
             parts = []
-            # 1. the seat moves again: its previous move's transition ends at this observation
-            again = np.flatnonzero(acting & open_)
-            if len(again):
-                parts.append(self._close(seat, again, batch.obs[seat][again], batch.mask[seat][again],
-                                         batch.state[again] if self.with_state else None, None, None))
+            # 1. the seat moves again (by plies: anyone moves): its open move ends at this observation
+            if mover is None:
+                again = np.flatnonzero(acting & open_)
+                if len(again):
+                    parts.append(self._close(seat, again, batch.obs[seat][again], batch.mask[seat][again],
+                                             batch.state[again] if self.with_state else None, None, None))
+            else:
+                again = np.flatnonzero((mover >= 0) & open_)
+                if len(again):
+                    parts.append(self._close_at_ply(batch, seat, again, mover[again]))
             # 2. open the new moves
             rows = np.flatnonzero(acting)
             if len(rows):
@@ -123,14 +137,37 @@ class TransitionBuilder:
                         seat, ended, result.final_obs[seat][ended_at],
                         np.zeros((len(ended), self.spec.seat(seat).n_actions), bool),
                         result.final_state[ended_at] if self.with_state else None,
-                        result.terminated[ended], result.truncated[ended]))
+                        result.terminated[ended], result.truncated[ended],
+                        next_seat=np.full(len(ended), -1, np.int64) if self.plies else None))
             if parts:
                 out[seat] = parts[0] if len(parts) == 1 else _concat(parts)
         self.t += 1
         return out
 
+    def _movers(self, batch: StepBatch) -> np.ndarray:
+        """(n,) index in spec.seats of the seat acting in each copy, -1 where none does."""
+        mover = np.full(len(batch.result.terminated), -1, np.int64)
+        for index, seat in enumerate(self.spec.seat_names):
+            mover[batch.acting[seat]] = index
+        return mover
+
+    def _close_at_ply(self, batch: StepBatch, seat: str, rows: np.ndarray, movers: np.ndarray) -> Transitions:
+        """The open moves of `seat` in `rows`, ending where seat `movers` (b,) moves next."""
+        next_obs = np.empty((len(rows), *self.spec.seat(seat).obs_shape), np.float32)  # (b, *obs_shape)
+        next_mask = np.empty((len(rows), self.spec.seat(seat).n_actions), bool)  # (b, A)
+        for index in np.unique(movers):
+            name = self.spec.seat_names[index]
+            if self.spec.seat(name).obs_shape != next_obs.shape[1:] or self.spec.seat(name).n_actions != next_mask.shape[1]:
+                raise ValueError(f"plies need seats of one shape; {name!r} and {seat!r} differ")
+            at = movers == index
+            next_obs[at] = batch.obs[name][rows[at]]
+            next_mask[at] = batch.mask[name][rows[at]]
+        return self._close(seat, rows, next_obs, next_mask, batch.state[rows] if self.with_state else None,
+                           None, None, next_seat=movers)
+
     def _close(self, seat: str, rows: np.ndarray, next_obs: np.ndarray, next_mask: np.ndarray,
-               next_state: np.ndarray | None, terminated: np.ndarray | None, truncated: np.ndarray | None) -> Transitions:
+               next_state: np.ndarray | None, terminated: np.ndarray | None, truncated: np.ndarray | None,
+               next_seat: np.ndarray | None = None) -> Transitions:
         """The transitions of the open moves in `rows`, ending at next_obs (None: not ended)."""
         pending = self.pending[seat]
         b = len(rows)
@@ -143,6 +180,7 @@ class TransitionBuilder:
             state=pending["state"][rows] if self.with_state else None,
             next_state=np.asarray(next_state, np.float32) if self.with_state else None,
             copy=rows.astype(np.int64), step=pending["step"][rows],
+            next_seat=None if next_seat is None else np.asarray(next_seat, np.int64),
         )
 
     def reset(self) -> None:

@@ -36,7 +36,7 @@ from torch import nn
 from agents.base import LearnerError, StepBatch
 from agents.buffers import ReplayBuffer, RunningMeanStd, TransitionBuilder, linear_schedule
 from agents.checkpoint import load_module, load_numpy_rng, numpy_rng_state, under
-from agents.learning import (AT_LEAST_ZERO, POSITIVE, SIZES, UNIT, LearnerBase, Settings, adam, updates_due)
+from agents.learning import (AT_LEAST_ZERO, OPTIONAL_SIZES, POSITIVE, SIZES, UNIT, LearnerBase, Settings, adam, updates_due)
 from agents.nets import (QPolicy, SeatQNetworks, double_q_values, legal_or_all, masked_logits, no_exploration,
                          optimise, seeded_init_, update_target)
 from games.base import GameSpec
@@ -51,6 +51,9 @@ class IQLConfig(Settings):
     hidden: tuple[int, ...] = (64, 64)
     """Hidden layer sizes of the Q-network MLP (EPyMARL `hidden_dim: 64`; an MLP rather than
     its GRU, because every observation here is the full board or particle state)."""
+    conv: tuple[int, ...] = ()
+    """Channels of 3x3 conv layers read before the MLP when observations are images (C, H, W),
+    such as connect four's board; none (the default) is the plain MLP."""
     lr: float = 5e-4
     """Adam learning rate (EPyMARL `lr: 0.0005`)."""
     gamma: float = 0.99
@@ -101,9 +104,16 @@ class IQLConfig(Settings):
     huber: bool = False
     """TD loss: squared error (EPyMARL) or, when True, Huber / smooth-L1 (DQN, Mnih et al.
     2015, and CleanRL), which bounds the gradient of large TD errors."""
+    negamax: bool = False
+    """In a two-player zero-sum game of alternating moves with perfect information, bootstrap
+    every move from the reply: target = r - gamma * max_a' Q_opponent(s', a'), the minimax
+    backup of Littman's (1994) minimax-Q in the negamax form of game-tree search. The default
+    treats the reply as part of the environment, so a move that lets the opponent win in one
+    is only learned from losses that epsilon-greedy play happens to suffer; here it is learned
+    as soon as the opponent's winning move is. Needs one role that plays both sides."""
 
     limits: ClassVar = {
-        "hidden": SIZES, "lr": POSITIVE, "gamma": UNIT, "batch_size": POSITIVE, "replay_ratio": POSITIVE,
+        "hidden": SIZES, "conv": OPTIONAL_SIZES, "lr": POSITIVE, "gamma": UNIT, "batch_size": POSITIVE, "replay_ratio": POSITIVE,
         "buffer_size": POSITIVE, "learning_starts": AT_LEAST_ZERO, "target_update": POSITIVE,
         "epsilon_start": UNIT, "epsilon_end": UNIT, "epsilon_steps": AT_LEAST_ZERO, "reward_scale": POSITIVE,
     }
@@ -122,6 +132,18 @@ def discrete_only(spec: GameSpec, seats: tuple[str, ...], algorithm: str) -> str
         if not spec.seat(seat).discrete:
             return (f"{algorithm} needs discrete actions, and seat {seat!r} has continuous actions "
                     f"{spec.seat(seat).action}; try a discrete variant of the game or maddpg/mappo")
+    return None
+
+
+def negamax_unsupported(spec: GameSpec, seats: tuple[str, ...]) -> str | None:
+    """Why negamax targets do not fit `spec` for a learner of `seats`, or None."""
+    if not (spec.turn_based and spec.zero_sum and len(spec.sides) == 2 and spec.perfect_information):
+        return "it needs a two-player zero-sum game of alternating moves with perfect information"
+    if set(seats) != set(spec.seat_names):
+        return "it needs a role that plays both sides"
+    shapes = {(spec.seat(s).obs_shape, spec.seat(s).n_actions) for s in seats}
+    if len(shapes) > 1:
+        return "it needs seats that see and act alike"
     return None
 
 
@@ -176,7 +198,7 @@ class IQL(QLearner):
 
     algorithm: ClassVar[str] = "iql"
     config_class: ClassVar[type] = IQLConfig
-    architecture: ClassVar[tuple[str, ...]] = ("hidden", "agent_id", "own_view")
+    architecture: ClassVar[tuple[str, ...]] = ("hidden", "conv", "agent_id", "own_view")
     needs_state = False
 
     @classmethod
@@ -190,7 +212,7 @@ class IQL(QLearner):
         # every seat of the role, over all its sides; the position is the seat's agent id
         self.positions = {seat: k for k, seat in enumerate(self.seats)}
         q = seeded_init_(SeatQNetworks([spec.seat(s) for s in self.seats], c.hidden, agent_id=c.agent_id,
-                                       own_view=c.own_view), self.torch_rng)
+                                       own_view=c.own_view, conv=c.conv), self.torch_rng)
         self.q = q.to(self.device)
         self.q_target = copy.deepcopy(self.q)
         self.optimizer = adam(self.q.parameters(), lr=c.lr)
@@ -198,7 +220,14 @@ class IQL(QLearner):
         self.buffers = [ReplayBuffer(c.buffer_size, self.device) for _ in self.q.groups]
         self.reward_rms = RunningMeanStd()
         self._policy = QPolicy(spec, self.cpu_copy(self.q), self.positions, epsilon=self.epsilon)
-        self.builder = TransitionBuilder(spec, self.seats)
+        if c.negamax:
+            reason = negamax_unsupported(spec, self.seats)
+            if reason:
+                raise LearnerError(f"iql cannot use negamax on {spec.name}: {reason}.")
+            # spec seat index -> (agent id of that seat, +1 if it is on the mover's side else -1 per mover)
+            self.seat_ids = np.array([self.q.id_of[self.positions[s]] for s in spec.seat_names], np.int64)
+            self.seat_sides = np.array([spec.side_of(s) for s in spec.seat_names], np.int64)
+        self.builder = TransitionBuilder(spec, self.seats, plies=c.negamax)
 
     # -- collecting --------------------------------------------------------------------
     def observe(self, batch: StepBatch, player: str) -> None:
@@ -216,10 +245,19 @@ class IQL(QLearner):
                 "next_obs": t.next_obs,  # (b, *obs_shape)
                 "next_mask": legal_or_all(t.next_mask),  # (b, A): legal actions to maximise over
                 "terminated": t.terminated,  # (b,): no bootstrap; truncated rows bootstrap
+                **(self._reply_fields(seat, t) if self.config.negamax else {}),
             })
         for group, parts in rows.items():
             self.buffers[group].add(parts[0] if len(parts) == 1 else
                                     {k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
+
+    def _reply_fields(self, seat: str, t) -> dict[str, np.ndarray]:
+        """Whose value a negamax target takes at next_obs: that mover's agent id and the sign
+        (-1 an opponent, +1 the mover's own side); the mover itself at the end of a game."""
+        me = self.spec.seat_names.index(seat)
+        mover = np.where(t.next_seat >= 0, t.next_seat, me)  # (b,)
+        same_side = self.seat_sides[mover] == self.seat_sides[me]  # (b,)
+        return {"next_id": self.seat_ids[mover], "sign": np.where(same_side, 1.0, -1.0).astype(np.float32)}
 
     # -- learning ----------------------------------------------------------------------
     def replay_ready(self) -> bool:
@@ -238,16 +276,20 @@ class IQL(QLearner):
             if c.standardise_rewards:
                 reward = reward / float(np.sqrt(self.reward_rms.var) + 1e-8)  # scale only: see the config
             reward = reward * c.reward_scale
+            # whose values the target takes at next_obs: the mover's own (or, negamax, the next mover's)
+            next_id = b["next_id"] if c.negamax else b["id"]  # (B,)
             # one pass over obs and next_obs: the first half trains, the second picks next actions
-            both = self.q.forward_group(g, torch.cat([b["obs"], b["next_obs"]]), b["id"].repeat(2))  # (2B, A)
+            both = self.q.forward_group(g, torch.cat([b["obs"], b["next_obs"]]), torch.cat([b["id"], next_id]))  # (2B, A)
             q_now, q_next_online = both[: c.batch_size], both[c.batch_size:].detach()  # (B, A) each
             q_taken = q_now.gather(1, b["action"][:, None]).squeeze(1)  # (B,)
             with torch.no_grad():
-                q_next_target = self.q_target.forward_group(g, b["next_obs"], b["id"])  # (B, A)
+                q_next_target = self.q_target.forward_group(g, b["next_obs"], next_id)  # (B, A)
                 if c.double_q:
                     _, next_value = double_q_values(q_next_online, q_next_target, b["next_mask"])  # (B,)
                 else:
                     next_value = masked_logits(q_next_target, b["next_mask"]).max(1).values  # (B,)
+                if c.negamax:
+                    next_value = b["sign"] * next_value  # (B,): the opponent's best reply is our worst
                 target = reward + c.gamma * (~b["terminated"]).float() * next_value  # (B,)
             losses.append(td_loss(q_taken, target, c.huber))
             q_means.append(q_taken.detach().mean())
@@ -294,6 +336,6 @@ class IQL(QLearner):
         config, seats = cls.snapshot_settings(spec, meta)
         explore = cls.check_exploration(exploration, ("epsilon",), cls.algorithm)
         net = SeatQNetworks([spec.seat(s) for s in seats], config.hidden, agent_id=config.agent_id,
-                            own_view=config.own_view)
+                            own_view=config.own_view, conv=config.conv)
         load_module("q", net, tensors)
         return epsilon_policy(spec, net.eval(), {seat: k for k, seat in enumerate(seats)}, explore)

@@ -188,17 +188,56 @@ class SeatScores(nn.Module):
 
 
 def seeded_init_(module: nn.Module, generator: torch.Generator) -> nn.Module:
-    """Re-initialise every nn.Linear as PyTorch does by default, drawing from `generator`.
+    """Re-initialise every nn.Linear and nn.Conv2d as PyTorch does by default, drawing from
+    `generator`.
 
     Learners build their networks with their own generator, so two learners with the same
     seed start identical whatever the global RNG has done.
     """
     for layer in module.modules():
-        if isinstance(layer, nn.Linear):
+        if isinstance(layer, (nn.Linear, nn.Conv2d)):
             nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
-            bound = 1.0 / math.sqrt(layer.in_features) if layer.in_features > 0 else 0.0
+            fan_in = layer.weight[0].numel()  # in_features, or in_channels * kernel area
+            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
             nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
     return module
+
+
+class ConvQNet(nn.Module):
+    """A Q-network over a board: flat (b, obs + ids) -> (b, A), where obs is an image (C, H, W)
+    and ids the seat's one-hot. The ids enter as constant planes beside the board, then
+    3x3 convolutions (padding 1, ReLU) read local patterns the same way everywhere on the
+    board (a line of four in connect four), and an MLP head on the flattened features and
+    the ids gives one value per action. Its input is the flat vector an MLP would get, so the
+    same `SeatScores` exports either.
+
+    Example:
+        >>> net = ConvQNet((3, 6, 7), n_ids=2, out_dim=7, conv=(8,), hidden=(16,))
+        >>> net(torch.zeros(5, 3 * 6 * 7 + 2)).shape
+        torch.Size([5, 7])
+    """
+
+    def __init__(self, obs_shape: Sequence[int], n_ids: int, out_dim: int, conv: Sequence[int], hidden: Sequence[int]):
+        super().__init__()
+        self.obs_shape, self.n_ids = tuple(int(d) for d in obs_shape), int(n_ids)
+        self.size = int(np.prod(self.obs_shape))
+        channels, height, width = self.obs_shape
+        layers: list[nn.Module] = []
+        channels += self.n_ids
+        for out in conv:
+            layers += [nn.Conv2d(channels, int(out), 3, padding=1), nn.ReLU()]
+            channels = int(out)
+        self.torso = nn.Sequential(*layers, nn.Flatten())
+        self.head = mlp(channels * height * width + self.n_ids, out_dim, hidden)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (b, obs + ids) -> (b, A)."""
+        board = x[:, :self.size].reshape(-1, *self.obs_shape)  # (b, C, H, W)
+        ids = x[:, self.size:]  # (b, ids)
+        if self.n_ids:
+            planes = ids[:, :, None, None].expand(-1, -1, *self.obs_shape[1:])  # (b, ids, H, W)
+            board = torch.cat([board, planes], dim=1)  # (b, C + ids, H, W)
+        return self.head(torch.cat([self.torso(board), ids], dim=1))  # (b, A)
 
 
 class SeatQNetworks(nn.Module):
@@ -218,7 +257,7 @@ class SeatQNetworks(nn.Module):
     """
 
     def __init__(self, seats: Sequence[SeatSpec], hidden: Sequence[int] = (64, 64), *, agent_id: bool = True,
-                 own_view: bool = False):
+                 own_view: bool = False, conv: Sequence[int] = ()):
         super().__init__()
         self.shapes = [(tuple(s.obs_shape), s.n_actions) for s in seats]
         kinds = list(dict.fromkeys(self.shapes))
@@ -226,8 +265,11 @@ class SeatQNetworks(nn.Module):
         self.group_of = [kinds.index(k) for k in self.shapes]
         self.id_of = [self.groups[g].index(p) for p, g in enumerate(self.group_of)]
         self.n_ids = [len(group) if agent_id and len(group) > 1 else 0 for group in self.groups]
+        # a conv torso for image observations (C, H, W) when `conv` names its channels, else an MLP
         self.nets = nn.ModuleList(
-            mlp(int(np.prod(obs_shape)) + n_ids, n_actions, hidden) for (obs_shape, n_actions), n_ids in zip(kinds, self.n_ids)
+            ConvQNet(obs_shape, n_ids, n_actions, conv, hidden) if conv and len(obs_shape) == 3
+            else mlp(int(np.prod(obs_shape)) + n_ids, n_actions, hidden)
+            for (obs_shape, n_actions), n_ids in zip(kinds, self.n_ids)
         )
         self.views = nn.ModuleList(OwnView.of_seats([seats[p] for p in group], enabled=own_view) for group in self.groups)
 

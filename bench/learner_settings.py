@@ -33,6 +33,7 @@ from agents.baselines import RandomPolicy, make_baseline
 from agents.registry import make_learner
 from league.play.runner import Entrant
 from league.train.selfplay import evaluate, train
+from league.train.tactics import positions, tactics
 
 IQL_SETTINGS = ["batch_size=128,replay_ratio=32", "batch_size=512,replay_ratio=32", "batch_size=512,replay_ratio=16",
                 "batch_size=512,replay_ratio=8", "batch_size=1024,replay_ratio=16"]
@@ -60,7 +61,7 @@ def parse(setting: str) -> dict:
 
 
 def curve(game, algo: str, config: dict, *, seconds: float, points: int, games_per_eval: int, piece: int,
-          seed: int, against: str = "random", self_play: bool | None = None) -> dict:
+          seed: int, against: str = "random", self_play: bool | None = None, probe=None) -> dict:
     learner = make_learner(algo, game.spec, game.spec.sides[0].role, config=config, seed=seed)
     random = Entrant("random", RandomPolicy(game.spec))
     reference = Entrant(against, make_baseline(against, game.spec))
@@ -78,7 +79,11 @@ def curve(game, algo: str, config: dict, *, seconds: float, points: int, games_p
         if cpu >= marks[0]:
             marks.pop(0)
             scores.append(evaluate(game, Entrant(algo, learner.frozen_policy()), reference, games_per_eval, seed=4242))
-            print(f"    {config}: {cpu:6.1f} cpu-s, {learner.env_steps:>8,} env steps -> {scores[-1]:.3f}", flush=True)
+            found = ""
+            if probe is not None:
+                took, safe = tactics(learner.frozen_policy(), game.spec, probe)
+                found = f"; win in one taken {took:.2f}, safe when threatened {safe:.2f} (random {probe.random_safe_rate:.2f})"
+            print(f"    {config}: {cpu:6.1f} cpu-s, {learner.env_steps:>8,} env steps -> {scores[-1]:.3f}{found}", flush=True)
     return {"scores": scores, "env_steps": learner.env_steps, "updates": learner.updates, "cpu": cpu, "wall": wall}
 
 
@@ -95,6 +100,9 @@ def main() -> None:
                         help="train by self-play (MAPPO's default) or against uniform random (IQL's default)")
     parser.add_argument("--piece", type=int, default=1_000, help="env steps between budget checks")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tactics", action="store_true",
+                        help="also print how often the greedy policy takes a win in one and avoids giving one "
+                             "(league/train/tactics.py; connect_four, tic_tac_toe)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     game = games.load(args.game)
@@ -104,7 +112,8 @@ def main() -> None:
     for setting in settings:
         rows.append((setting, curve(game, args.algo, parse(setting), seconds=args.seconds, points=args.points,
                                     games_per_eval=args.games, piece=args.piece, seed=args.seed,
-                                    against=args.against, self_play=args.self_play)))
+                                    against=args.against, self_play=args.self_play,
+                                    probe=positions(args.game) if args.tactics else None)))
     marks = [f"@{args.seconds * (j + 1) / args.points:g}s" for j in range(args.points)]
     header = ["setting", *marks, "env_steps", "updates", "env_steps/cpu_s", "wall_s"]
     cells = [[setting, *(f"{s:.3f}" for s in r["scores"]), f"{r['env_steps']:,}", f"{r['updates']:,}",

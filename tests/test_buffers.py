@@ -75,3 +75,29 @@ def test_linear_schedule() -> None:
     assert linear_schedule(1.0, 0.05, 10, 0) == 1.0
     assert linear_schedule(1.0, 0.05, 10, 10) == 0.05
     assert linear_schedule(1.0, 0.05, 10, 99) == 0.05
+
+
+def test_plies_end_a_move_at_the_reply_with_what_the_replying_seat_sees() -> None:
+    game = games.load("tic_tac_toe")
+    builder = TransitionBuilder(game.spec, game.spec.seat_names, plies=True)
+    steps = []
+    lineup = (Entrant("me", RandomPolicy(game.spec)), Entrant("other", RandomPolicy(game.spec)))
+    records = play(game, lineup, 12, seed=1, batch=4, on_step=lambda batch: steps.append((batch, builder.add(batch, "me"))))
+    by_seat = [(seat, t) for _, done in steps for seat, t in done.items()]
+    transitions = [t for _, t in by_seat]
+    my_moves = sum((r.length + 1) // 2 if r.sides[0] == "me" else r.length // 2 for r in records)
+    assert sum(len(t) for t in transitions) == my_moves  # one per move of mine, none lost, none doubled
+    marks = lambda obs: obs.reshape(len(obs), 3, 9)[:, 1:].sum((1, 2))  # noqa: E731
+    for seat, t in by_seat:
+        live = ~t.done
+        assert (t.next_seat[t.done] == -1).all()
+        # the reply is the other seat's, one mark later, seen by it; my reward is my own move's (0 unless it ended)
+        assert (t.next_seat[live] == 1 - game.spec.seat_names.index(seat)).all()
+        assert (marks(t.next_obs[live]) == marks(t.obs[live]) + 1).all()
+        assert (t.reward[live] == 0).all()
+    finals = [float(t.reward[i]) for t in transitions for i in range(len(t)) if t.done[i]]
+    # a game I end gives +1 or 0 on my last move; a game the other ends gives my last move no reward
+    mine_ended = [r.returns[r.sides.index("me")] for r in records
+                  if (r.length % 2 == 1) == (r.sides[0] == "me")]
+    assert sorted(finals) == sorted(mine_ended)
+

@@ -301,3 +301,12 @@ def test_every_seat_of_a_team_or_role_is_exported(tmp_path: Path, game: str, alg
     if game == "kuhn_poker":
         assert manifest["seats"]["player_0"]["actions"] == ["Pass", "Bet"]
         assert manifest["seats"]["player_0"]["league_plays"].startswith("a sample from")
+
+
+def test_a_conv_q_network_seen_from_its_own_side_exports_and_matches(tmp_path: Path) -> None:
+    config = {"conv": (4,), "hidden": (16,), "own_view": True, "negamax": True}
+    run = make_run(tmp_path / "run", "connect_four", "iql", "player", config)
+    with Store.open(run) as store:
+        result = export_player(store, tmp_path / "out", champion=True, n_games=4)
+    assert sorted(result.files) == ["player_0", "player_1"]
+    assert result.max_abs_diff <= 1e-5 and result.actions_agree == result.observations > 0

@@ -243,9 +243,12 @@ class Trainer:
         save_snapshot(self.store, snap, tensors, {**meta, "game": self.spec.name, "algorithm": learner.algorithm,
                                                   "role": learner.role},
                       kind=kind, parent=name, step=state.steps[name])
+        # the snapshot is the learner's current weights, so it starts with the learner's rating:
+        # the same evidence (a fresh sigma would keep the last snapshot of a run from ever
+        # being its champion, unrated however strong)
         parent = self.store.rating(name)
         initial = self.recorder.rater.initial()
-        self.store.set_rating(snap, parent[0] if parent else initial.mu, initial.sigma)
+        self.store.set_rating(snap, *(parent[:2] if parent else (initial.mu, initial.sigma)))
         state.snapshots.append(snap)
         state.last_snapshot[name] = state.steps[name]
         state.recent[name] = {}

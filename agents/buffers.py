@@ -68,6 +68,8 @@ class TransitionBuilder:
     def __init__(self, spec: GameSpec, seats: Sequence[str], *, with_state: bool = False, plies: bool = False):
         if plies and not spec.turn_based:
             raise ValueError(f"plies need a turn-based game; {spec.name} is not")
+        if plies and len({(s.obs_shape, s.n_actions) for s in spec.seats}) > 1:
+            raise ValueError(f"plies need seats that see and act alike; those of {spec.name} differ")
         self.spec = spec
         self.seats = tuple(seats)
         self.with_state = with_state
@@ -155,10 +157,8 @@ class TransitionBuilder:
         """The open moves of `seat` in `rows`, ending where seat `movers` (b,) moves next."""
         next_obs = np.empty((len(rows), *self.spec.seat(seat).obs_shape), np.float32)  # (b, *obs_shape)
         next_mask = np.empty((len(rows), self.spec.seat(seat).n_actions), bool)  # (b, A)
-        for index in np.unique(movers):
+        for index in np.unique(movers):  # every seat has this seat's shapes (checked at construction)
             name = self.spec.seat_names[index]
-            if self.spec.seat(name).obs_shape != next_obs.shape[1:] or self.spec.seat(name).n_actions != next_mask.shape[1]:
-                raise ValueError(f"plies need seats of one shape; {name!r} and {seat!r} differ")
             at = movers == index
             next_obs[at] = batch.obs[name][rows[at]]
             next_mask[at] = batch.mask[name][rows[at]]

@@ -35,8 +35,8 @@ from agents.base import ExportedSeat, LearnerError, StepBatch, uncovered
 from agents.buffers import RolloutStorage, RunningMeanStd, TransitionBuilder, gae
 from agents.checkpoint import load_module
 from agents.learning import AT_LEAST_ZERO, OPTIONAL_SIZES, POSITIVE, UNIT, LearnerBase, Settings, adam
-from agents.nets import (OwnView, constant_rows, legal_or_all, masked_entropy, masked_log_probs, mlp, optimise,
-                         orthogonal_init_, seat_code)
+from agents.nets import (OwnView, constant_rows, conv_torso, legal_or_all, masked_entropy, masked_log_probs, mlp,
+                         optimise, orthogonal_init_, seat_code, with_id_planes)
 from games.base import GameSpec, sample_masked, uniforms
 
 
@@ -134,17 +134,14 @@ class Net(nn.Module):
         self.in_shape, self.n_ids = tuple(in_shape), n_ids
         self.view = view if view is not None and view.active else None
         self.image = bool(config.conv) and len(self.in_shape) == 3
+        self.torso: nn.Module
         if self.image:
             channels, height, width = self.in_shape
-            channels += n_ids  # the seat-index planes
-            layers: list[nn.Module] = []
-            for out in config.conv:
-                conv = nn.Conv2d(channels, out, 3, padding=1)
-                nn.init.orthogonal_(conv.weight, gain=math.sqrt(2), generator=generator)
-                nn.init.zeros_(conv.bias)
-                layers += [conv, nn.ReLU()]
-                channels = out
-            self.torso: nn.Module = nn.Sequential(*layers, nn.Flatten())
+            self.torso, channels = conv_torso(channels + n_ids, config.conv)  # with the seat-index planes
+            for conv in self.torso:
+                if isinstance(conv, nn.Conv2d):
+                    nn.init.orthogonal_(conv.weight, gain=math.sqrt(2), generator=generator)
+                    nn.init.zeros_(conv.bias)
             features = channels * height * width
         else:
             self.torso = nn.Flatten()
@@ -159,8 +156,7 @@ class Net(nn.Module):
         x = x.reshape(len(x), *self.in_shape)  # (b, *in_shape)
         one_hot = nn.functional.one_hot(ids, self.n_ids).to(x.dtype) if self.n_ids else None  # (b, ids)
         if self.image and one_hot is not None:
-            planes = one_hot[:, :, None, None].expand(-1, -1, *self.in_shape[1:])  # (b, ids, H, W)
-            x = torch.cat([x, planes], dim=1)  # (b, C + ids, H, W)
+            x = with_id_planes(x, one_hot)  # (b, C + ids, H, W)
         h = self.torso(x)  # (b, features)
         if one_hot is not None:
             h = torch.cat([h, one_hot], dim=1)  # (b, features + ids)

@@ -203,6 +203,30 @@ def seeded_init_(module: nn.Module, generator: torch.Generator) -> nn.Module:
     return module
 
 
+def conv_torso(in_channels: int, conv: Sequence[int]) -> tuple[nn.Sequential, int]:
+    """3x3 convolutions (padding 1, ReLU) with `conv` output channels, then a flatten:
+    (b, in_channels, H, W) -> (b, channels * H * W); returns the module and its last channels.
+
+    Example:
+        >>> torso, channels = conv_torso(5, (8, 4))
+        >>> torso(torch.zeros(2, 5, 6, 7)).shape, channels
+        (torch.Size([2, 168]), 4)
+    """
+    layers: list[nn.Module] = []
+    channels = int(in_channels)
+    for out in conv:
+        layers += [nn.Conv2d(channels, int(out), 3, padding=1), nn.ReLU()]
+        channels = int(out)
+    return nn.Sequential(*layers, nn.Flatten()), channels
+
+
+def with_id_planes(board: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """The seats' one-hot ids (b, k) as constant planes beside a board batch (b, C, H, W):
+    (b, C + k, H, W), so convolutions can read whose side they look from."""
+    planes = ids[:, :, None, None].expand(-1, -1, *board.shape[2:])  # (b, k, H, W)
+    return torch.cat([board, planes], dim=1)  # (b, C + k, H, W)
+
+
 class ConvQNet(nn.Module):
     """A Q-network over a board: flat (b, obs + ids) -> (b, A), where obs is an image (C, H, W)
     and ids the seat's one-hot. The ids enter as constant planes beside the board, then
@@ -222,12 +246,7 @@ class ConvQNet(nn.Module):
         self.obs_shape, self.n_ids = tuple(int(d) for d in obs_shape), int(n_ids)
         self.size = int(np.prod(self.obs_shape))
         channels, height, width = self.obs_shape
-        layers: list[nn.Module] = []
-        channels += self.n_ids
-        for out in conv:
-            layers += [nn.Conv2d(channels, int(out), 3, padding=1), nn.ReLU()]
-            channels = int(out)
-        self.torso = nn.Sequential(*layers, nn.Flatten())
+        self.torso, channels = conv_torso(channels + self.n_ids, conv)
         self.head = mlp(channels * height * width + self.n_ids, out_dim, hidden)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -235,8 +254,7 @@ class ConvQNet(nn.Module):
         board = x[:, :self.size].reshape(-1, *self.obs_shape)  # (b, C, H, W)
         ids = x[:, self.size:]  # (b, ids)
         if self.n_ids:
-            planes = ids[:, :, None, None].expand(-1, -1, *self.obs_shape[1:])  # (b, ids, H, W)
-            board = torch.cat([board, planes], dim=1)  # (b, C + ids, H, W)
+            board = with_id_planes(board, ids)  # (b, C + ids, H, W)
         return self.head(torch.cat([self.torso(board), ids], dim=1))  # (b, A)
 
 

@@ -108,12 +108,13 @@ def main() -> None:
     game = games.load(args.game)
     settings = args.settings or (IQL_SETTINGS if args.algo == "iql" else ["epochs=5,minibatches=4"])
     print(f"{args.algo} on {args.game}, {args.seconds:g} CPU-s per setting, device cpu, torch threads 1, seed {args.seed}")
+    probe = positions(args.game) if args.tactics else None
     rows = []
     for setting in settings:
         rows.append((setting, curve(game, args.algo, parse(setting), seconds=args.seconds, points=args.points,
                                     games_per_eval=args.games, piece=args.piece, seed=args.seed,
                                     against=args.against, self_play=args.self_play,
-                                    probe=positions(args.game) if args.tactics else None)))
+                                    probe=probe)))
     marks = [f"@{args.seconds * (j + 1) / args.points:g}s" for j in range(args.points)]
     header = ["setting", *marks, "env_steps", "updates", "env_steps/cpu_s", "wall_s"]
     cells = [[setting, *(f"{s:.3f}" for s in r["scores"]), f"{r['env_steps']:,}", f"{r['updates']:,}",

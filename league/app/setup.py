@@ -38,7 +38,7 @@ DEFAULT_TRAIN = {
     "round_games": 128,
     "checkpoint_every": 50_000,
     # one IQL learner with negamax targets against its past selves: its last snapshot scored 0.95
-    # against random and 0.47 against MCTS-25 (100 games each) after 1 min 43 s here, where the
+    # against random and 0.47 against MCTS-25 (100 games each) after 1 min 47 s here, where the
     # old MAPPO + IQL pair reached 0.89 / 0.25 in 1 min 52 s (league tournament --format gauntlet)
     "learners": [{"algo": "iql", "config": {"hidden": [256, 256], "negamax": True, "buffer_size": 200_000}}],
     "snapshots": {"min_steps": 10_000, "max_steps": 20_000, "win_rate": 0.7, "eval_games": 20},

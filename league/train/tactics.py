@@ -82,18 +82,26 @@ def positions(game_name: str, n: int = 600, seed: int = 1) -> Positions:
     return Positions(wins, threats)
 
 
-def greedy_move(policy: Policy, spec: GameSpec, state: pyspiel.State) -> int:
-    player = state.current_player()
-    seat = spec.seats[player]
-    obs = np.asarray(state.observation_tensor(player), np.float32).reshape(1, *seat.obs_shape)  # (1, *obs_shape)
-    mask = np.zeros((1, seat.n_actions), bool)  # (1, A)
-    mask[0, state.legal_actions()] = True
-    return int(policy.act(obs, mask, seat=seat.name, keys=np.zeros(1, np.int64), explore=False)[0])
+def greedy_moves(policy: Policy, spec: GameSpec, states: list[pyspiel.State]) -> np.ndarray:
+    """(n,) the greedy policy's move in each state, one batched call per seat to move."""
+    moves = np.zeros(len(states), np.int64)
+    players = np.array([s.current_player() for s in states])
+    for player in np.unique(players):
+        seat = spec.seats[player]
+        rows = np.flatnonzero(players == player)
+        obs = np.stack([np.asarray(states[r].observation_tensor(int(player)), np.float32).reshape(seat.obs_shape)
+                        for r in rows])  # (b, *obs_shape)
+        mask = np.zeros((len(rows), seat.n_actions), bool)  # (b, A)
+        for k, r in enumerate(rows):
+            mask[k, states[r].legal_actions()] = True
+        moves[rows] = policy.act(obs, mask, seat=seat.name, keys=np.zeros(len(rows), np.int64), explore=False)
+    return moves
 
 
 def tactics(policy: Policy, spec: GameSpec, at: Positions) -> tuple[float, float]:
     """(share of wins in one taken, share of safe moves where the opponent threatens one)."""
-    took = np.mean([greedy_move(policy, spec, s) in win for s, win in at.wins])
-    safe = np.mean([greedy_move(policy, spec, s) in ok for s, ok in at.threats])
-    return float(took), float(safe)
-
+    rates = []
+    for cases in (at.wins, at.threats):
+        chosen = greedy_moves(policy, spec, [state for state, _ in cases])
+        rates.append(float(np.mean([move in good for move, (_, good) in zip(chosen, cases)])))
+    return rates[0], rates[1]

@@ -278,11 +278,10 @@ class IQL(QLearner):
             reward = reward * c.reward_scale
             # whose values the target takes at next_obs: the mover's own (or, negamax, the next mover's)
             next_id = b["next_id"] if c.negamax else b["id"]  # (B,)
-            # one pass over obs and next_obs: the first half trains, the second picks next actions
-            both = self.q.forward_group(g, torch.cat([b["obs"], b["next_obs"]]), torch.cat([b["id"], next_id]))  # (2B, A)
-            q_now, q_next_online = both[: c.batch_size], both[c.batch_size:].detach()  # (B, A) each
+            q_now = self.q.forward_group(g, b["obs"], b["id"])  # (B, A)
             q_taken = q_now.gather(1, b["action"][:, None]).squeeze(1)  # (B,)
-            with torch.no_grad():
+            with torch.no_grad():  # the next actions' pass stays out of the graph: backward covers B rows, not 2B
+                q_next_online = self.q.forward_group(g, b["next_obs"], next_id) if c.double_q else None  # (B, A)
                 q_next_target = self.q_target.forward_group(g, b["next_obs"], next_id)  # (B, A)
                 if c.double_q:
                     _, next_value = double_q_values(q_next_online, q_next_target, b["next_mask"])  # (B,)

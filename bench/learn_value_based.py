@@ -116,7 +116,8 @@ def tag(args) -> None:
     print(f"qmix config overrides: {config}")
     learner = make_learner("qmix", game.spec, "predator", config=config, seed=args.seed)
     rows = curve(game, learner, steps=args.tag_steps, seconds=args.minutes * 60, every=args.tag_every,
-                 measure=lambda: [round(tags(learner.frozen_policy()), 3)], batch=16, opponents=[prey], label="qmix")
+                 measure=lambda: [round(tags(learner.frozen_policy()), 3)], batch=args.tag_batch, opponents=[prey],
+                 label="qmix")
     table(f"QMIX predators vs scripted prey: tags per episode ({n_eval} episodes) — random chasers "
           f"{references['random']:.2f}, scripted chasers {references['scripted']:.2f}",
           ["env_steps", "wall_s", "tags_per_episode"], rows)
@@ -170,6 +171,7 @@ def main() -> None:
     parser.add_argument("--spread-config", default="{}", help="JSON config overrides for the spread learners")
     parser.add_argument("--tag-config", default="{}", help="JSON config overrides for QMIX on simple_tag")
     parser.add_argument("--ttt-config", default='{"hidden": [128, 128]}', help="JSON config overrides for IQL on tic_tac_toe")
+    parser.add_argument("--tag-batch", type=int, default=16, help="simple_tag copies in lockstep")
     parser.add_argument("--spread-steps", type=int, default=1_500_000)
     parser.add_argument("--spread-every", type=int, default=100_000)
     parser.add_argument("--tag-steps", type=int, default=1_500_000)

@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Container, Literal, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -150,6 +150,23 @@ class StepBatch:
     who: dict[str, np.ndarray]  # seat -> (n,) index into `players`
     players: tuple[str, ...]  # entrant names
     log_prob: dict[str, np.ndarray] | None = None  # seat -> (n,) float32 behaviour log-probabilities, if recorded
+    opening: np.ndarray | None = None  # (n,) bool: the move came from the game's opening (GameTask.opening), if any did
+
+    def without_opening(self) -> "StepBatch":
+        """This step with its opening moves played by nobody (entrant 0, the idle one): a
+        learner whose update assumes its own policy chose every move (on-policy, MAPPO) sees
+        them as the environment's. Off-policy learners keep them: a random move is data.
+
+        Example:
+            >>> batch = StepBatch({}, {}, {"s": np.array([True, True])}, None, {}, None,
+            ...                   {"s": np.array([1, 1])}, ("(idle)", "me"), opening=np.array([True, False]))
+            >>> batch.rows_of("me", "s").tolist(), batch.without_opening().rows_of("me", "s").tolist()
+            ([True, True], [False, True])
+        """
+        if self.opening is None or not self.opening.any():
+            return self
+        who = {seat: np.where(self.opening, 0, ids) for seat, ids in self.who.items()}
+        return replace(self, who=who, opening=None)
 
     def rows_of(self, player: str, seat: str) -> np.ndarray:
         """(n,) bool: copies where the entrant named `player` acted for `seat` in this step.

@@ -341,7 +341,10 @@ class MAPPO(LearnerBase):
         log-probability of its action: recorded by the actor when the step was played with
         other weights (`batch.log_prob`), else left NaN, meaning "the acting weights": those do
         not change between updates, so `learn` fills every NaN in one batched pass before it
-        changes them (including moves still open, which may finish after the update)."""
+        changes them (including moves still open, which may finish after the update).
+        Opening moves (`StepBatch.without_opening`) are the environment's: PPO's ratio needs
+        moves its own policy chose."""
+        batch = batch.without_opening()
         self.count_moves(batch, player)
         t_now = self.builder.t
         done = self.builder.add(batch, player)

@@ -61,7 +61,8 @@ def parse(setting: str) -> dict:
 
 
 def curve(game, algo: str, config: dict, *, seconds: float, points: int, games_per_eval: int, piece: int,
-          seed: int, against: str = "random", self_play: bool | None = None, probe=None) -> dict:
+          seed: int, against: str = "random", self_play: bool | None = None, probe=None,
+          opening_plies: int = 0) -> dict:
     learner = make_learner(algo, game.spec, game.spec.sides[0].role, config=config, seed=seed)
     random = Entrant("random", RandomPolicy(game.spec))
     reference = Entrant(against, make_baseline(against, game.spec))
@@ -72,7 +73,8 @@ def curve(game, algo: str, config: dict, *, seconds: float, points: int, games_p
     marks = [seconds * (j + 1) / points for j in range(points)]
     while marks:
         started, started_wall = time.process_time(), time.perf_counter()
-        train(game, learner, env_steps=piece, opponents=opponents, self_play=self_play, batch=64, seed=seed * 1000 + k)
+        train(game, learner, env_steps=piece, opponents=opponents, self_play=self_play, batch=64, seed=seed * 1000 + k,
+              opening_plies=opening_plies)
         cpu += time.process_time() - started
         wall += time.perf_counter() - started_wall
         k += 1
@@ -100,6 +102,8 @@ def main() -> None:
                         help="train by self-play (MAPPO's default) or against uniform random (IQL's default)")
     parser.add_argument("--piece", type=int, default=1_000, help="env steps between budget checks")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--opening-plies", type=int, default=0,
+                        help="training games start after 0 to N random moves (turn-based games without chance)")
     parser.add_argument("--tactics", action="store_true",
                         help="also print how often the greedy policy takes a win in one and avoids giving one "
                              "(league/train/tactics.py; connect_four, tic_tac_toe)")
@@ -114,7 +118,7 @@ def main() -> None:
         rows.append((setting, curve(game, args.algo, parse(setting), seconds=args.seconds, points=args.points,
                                     games_per_eval=args.games, piece=args.piece, seed=args.seed,
                                     against=args.against, self_play=args.self_play,
-                                    probe=probe)))
+                                    probe=probe, opening_plies=args.opening_plies)))
     marks = [f"@{args.seconds * (j + 1) / args.points:g}s" for j in range(args.points)]
     header = ["setting", *marks, "env_steps", "updates", "env_steps/cpu_s", "wall_s"]
     cells = [[setting, *(f"{s:.3f}" for s in r["scores"]), f"{r['env_steps']:,}", f"{r['updates']:,}",

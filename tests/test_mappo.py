@@ -236,3 +236,27 @@ def test_behaviour_log_probs_recorded_by_remote_actors_are_what_the_ratio_uses()
                         for i in range(len(action))])
     assert len(action) > 20 and np.allclose(data["logp"], behaviour, atol=1e-6)
     assert not np.allclose(data["logp"], current, atol=1e-3)
+
+
+def test_opening_moves_are_the_environments_for_mappo_and_data_for_iql() -> None:
+    """Training openings (`opening_plies`): MAPPO neither counts nor learns from the moves its
+    policy did not choose (its ratio would be wrong), IQL learns from them as from any move."""
+    from league.play.openings import training_openings
+    from league.play.runner import GameTask, run
+
+    game = games.load("tic_tac_toe")
+    me = Entrant("me", RandomPolicy(game.spec))
+    openings = training_openings(game, list(range(40)), max_plies=6)
+    tasks = [GameTask(index=k, seed=k, lineup=(me, me), opening=openings[k]) for k in range(40)]
+    steps: list[StepBatch] = []
+    records = run(game, tasks, batch=8, on_step=steps.append, with_state=True)
+    mappo = MAPPO(game.spec, "player", config={"rollout_steps": 10_000}, seed=0)
+    iql = make_learner("iql", game.spec, "player", config={"learning_starts": 10_000}, seed=0)
+    for step in steps:
+        mappo.observe(step, "me")
+        iql.observe(step, "me")
+    every_move = sum(r.length for r in records)
+    opening_moves = sum(len(o) for o in openings)
+    assert opening_moves > 0 and any(step.opening is not None for step in steps)
+    assert iql.env_steps == every_move and mappo.env_steps == every_move - opening_moves
+    assert len(mappo.storage) == every_move - opening_moves  # every game finished: each move a transition

@@ -16,6 +16,7 @@ from league.play.openings import (
     plays_deterministically,
     random_openings,
     replay_openings,
+    training_openings,
     unsuitable,
     with_openings,
 )
@@ -60,6 +61,20 @@ def test_random_openings_are_a_pure_function_of_the_seed_and_leave_the_game_open
     assert many.skipped > 0  # in tic-tac-toe four plies often leave a win in one: those are drawn again
     replayed = replay_openings(game, many.openings)
     assert all(replayed.usable) and len(set(many.openings)) > 50
+
+
+def test_training_openings_are_a_pure_function_of_the_seed_and_never_end_the_game() -> None:
+    game = ttt()
+    drawn = training_openings(game, list(range(300)), max_plies=8)
+    again = training_openings(game, [7, 299, 0], max_plies=8)
+    assert again == [drawn[7], drawn[299], drawn[0]]
+    lengths = [len(o) for o in drawn]
+    assert min(lengths) == 0 and max(lengths) == 8 and len(set(lengths)) == 9  # 0 to 8 plies, every length drawn
+    replayed = replay_openings(game, [o for o in drawn if o])
+    assert not any(replayed.ended)  # cut before a move that would end the game (a win may be left to take)
+    assert any(replayed.ends_next) and len(set(drawn)) > 200
+    with pytest.raises(OpeningError, match="^opening_plies needs a turn-based game without chance: kuhn_poker has"):
+        training_openings(games.load("kuhn_poker"), [1], max_plies=2)
 
 
 def test_with_openings_gives_both_games_of_a_pair_one_opening() -> None:

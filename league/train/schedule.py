@@ -1,6 +1,7 @@
 """A round's games: who each learner plays (its matchmaking mix or its AlphaStar position) and
 on which side, as seeded game tasks. In a game of three or more sides every other side is
-filled by a draw of its own, among the players of that side's role.
+filled by a draw of its own, among the players of that side's role. With `opening_plies`, each
+game starts after its seed's random opening (`league.play.openings.training_openings`).
 
 A one-side (cooperative) game has no opponents: learners and a few pool members play the same
 seeds, to be ranked per seed as free-for-alls.
@@ -8,9 +9,12 @@ seeds, to be ranked per seed as free-for-alls.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from games.base import derive_seed
+from games.base import Game, derive_seed
+from league.play.openings import training_openings
 from league.play.runner import GameTask, Slot
 from league.train.config import TrainConfig
 from league.train.matchmaking import Mix, alphastar_opponent, choose_opponent, pfsp_weights
@@ -22,9 +26,9 @@ from league.train.state import TrainerState
 class Scheduler:
     """Builds each round's game tasks from the pool, the meta-game and the run's RNG."""
 
-    def __init__(self, config: TrainConfig, pool: Pool, metagame: MetaGame, mixes: dict[str, Mix],
+    def __init__(self, game: Game, config: TrainConfig, pool: Pool, metagame: MetaGame, mixes: dict[str, Mix],
                  rng: np.random.Generator):
-        self.config, self.pool, self.metagame, self.mixes, self.rng = config, pool, metagame, mixes, rng
+        self.game, self.config, self.pool, self.metagame, self.mixes, self.rng = game, config, pool, metagame, mixes, rng
         self.spec = pool.spec
         self._pools: dict[str, tuple[list[Historical], list[float] | None]] = {}
 
@@ -85,7 +89,14 @@ class Scheduler:
             else:
                 lineup = self._fill_sides(state, me, seat_at)
             tasks.append(GameTask(index=state.games + k, seed=derive_seed(self.config.seed, state.round, k), lineup=lineup))
-        return tasks
+        return self._with_openings(tasks)
+
+    def _with_openings(self, tasks: list[GameTask]) -> list[GameTask]:
+        """The round's games, each after its seed's random opening when `opening_plies` asks for one."""
+        if not self.config.opening_plies or not tasks:
+            return tasks
+        drawn = training_openings(self.game, [t.seed for t in tasks], self.config.opening_plies)
+        return [replace(t, opening=opening) for t, opening in zip(tasks, drawn)]
 
     def _fill_sides(self, state: TrainerState, me: str, seat_at: int) -> tuple:
         """A game of three or more sides: `me` on side `seat_at`, and every other side filled by its

@@ -28,7 +28,10 @@ import numpy as np
 
 from agents.base import Learner, LearnerError, StepBatch
 from games.base import Game, GameSpec, derive_seed
+from league.play.openings import training_openings
 from league.play.runner import Entrant, GameRecord, GameTask, Slot, run
+
+OPENINGS_AT_ONCE = 256  # training openings are drawn for this many games at a time
 
 
 def lineups(spec: GameSpec, role: str, me: Slot, opponent: Slot) -> list[tuple[Slot, ...]]:
@@ -88,12 +91,14 @@ def train(
     seed: int = 0,
     on_step: Callable[[StepBatch], None] | None = None,
     keep_records: bool = False,
+    opening_plies: int = 0,
 ) -> TrainingLog:
     """Train `learner` until its `env_steps` (game steps in which it moved) grew by `env_steps`.
 
     The learner plays as the entrant `name` and learns from the steps of that name. Games cycle through the opponents (and the learner itself with `self_play`), seating
     the learner on every side of its role in turn. A one-side (cooperative) game needs no
-    opponent.
+    opponent. With `opening_plies`, each game starts after 0 to that many random moves
+    (`training_openings`).
     """
     spec = game.spec
     me = Entrant(name, learner.policy(), explore=True)
@@ -107,6 +112,7 @@ def train(
     counts: dict[str, int] = defaultdict(int)
 
     def tasks() -> Iterator[GameTask]:
+        openings: list[tuple[int, ...]] = []
         for index in itertools.count():
             if learner.env_steps >= target:
                 return
@@ -115,7 +121,11 @@ def train(
             else:
                 options = lineups(spec, learner.role, me, pool[index % len(pool)])
                 lineup = options[(index // len(pool)) % len(options)]
-            yield GameTask(index=index, seed=derive_seed(seed, index), lineup=lineup)
+            if opening_plies and index % OPENINGS_AT_ONCE == 0:  # drawn for a block of games at once
+                openings = training_openings(game, [derive_seed(seed, k) for k in range(index, index + OPENINGS_AT_ONCE)],
+                                             opening_plies)
+            yield GameTask(index=index, seed=derive_seed(seed, index), lineup=lineup,
+                           opening=openings[index % OPENINGS_AT_ONCE] if opening_plies else ())
 
     def step(batch_: StepBatch) -> None:
         learner.observe(batch_, name)

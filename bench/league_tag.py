@@ -1,9 +1,12 @@
 """simple_tag league: a QMIX predator team against a prey pool of MAPPO and MADDPG learners and
 their snapshots. Every few minutes: the team's tags per episode and TrueSkill rating against the
-pool, next to the scripted chasers' tags against the same pool.
+pool, next to the scripted chasers' tags against the same pool. `--prey scripted` measures both
+against the scripted prey instead (for a league whose prey is the scripted baseline,
+runs/examples/simple_tag_scripted_prey.toml).
 
 Usage:
     python bench/league_tag.py [--minutes 20] [--every 4] [--config simple_tag]
+    python bench/league_tag.py --config simple_tag_scripted_prey --prey scripted
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=4.0)
     parser.add_argument("--config", default="simple_tag")
     parser.add_argument("--episodes", type=int, default=100)
+    parser.add_argument("--prey", choices=["pool", "scripted"], default="pool",
+                        help="measure against the league's prey pool, or the scripted prey")
     args = parser.parse_args()
     config = config_from(args.config)
     game = games.load(config.game)
@@ -42,8 +47,11 @@ def main() -> None:
     team = next(l.name for l in config.learners if l.algo in ("qmix", "vdn"))
 
     def measure(elapsed: float, league) -> None:
-        prey = [Entrant(n, l.policy(), explore=False) for n, l in league.learners.items() if l.role == "prey"]
-        prey += [league._entrant(h.name) for h in league._historical("prey")]  # noqa: SLF001
+        if args.prey == "scripted":
+            prey = [scripted]
+        else:
+            prey = [Entrant(n, l.policy(), explore=False) for n, l in league.learners.items() if l.role == "prey"]
+            prey += [league._entrant(h.name) for h in league._historical("prey")]  # noqa: SLF001
         ours = tags_against(game, Entrant(team, league.learners[team].policy(), explore=False), prey, args.episodes)
         theirs = tags_against(game, scripted, prey, args.episodes)
         rating = league.store.rating(team)

@@ -217,6 +217,22 @@ def random_openings(game: Game, seeds: Sequence[int], plies: int, *, attempts: i
     return Drawn(tuple(o for o in found if o is not None), skipped)
 
 
+def training_openings_problem(game: Game, max_plies: int) -> str | None:
+    """Why training games of `game` cannot start after up to `max_plies` random moves, or None.
+
+    Example:
+        >>> import games
+        >>> training_openings_problem(games.load("tic_tac_toe"), 9)
+        'opening_plies must be below 9, the longest game of tic_tac_toe; got 9'
+    """
+    reason = unsuitable(game)
+    if reason is not None:
+        return f"opening_plies needs a turn-based game without chance: {reason}"
+    if max_plies >= game.spec.max_steps:
+        return f"opening_plies must be below {game.spec.max_steps}, the longest game of {game.spec.name}; got {max_plies}"
+    return None
+
+
 def training_openings(game: Game, seeds: Sequence[int], max_plies: int) -> list[tuple[int, ...]]:
     """Per seed, the opening of a training game: a uniformly random number (0 to `max_plies`) of
     uniformly random legal moves, cut before any move that would end the game. A pure function
@@ -232,9 +248,9 @@ def training_openings(game: Game, seeds: Sequence[int], max_plies: int) -> list[
         >>> drawn[0] == drawn[2], all(len(o) <= 8 for o in drawn)
         (True, True)
     """
-    reason = unsuitable(game)
-    if reason is not None:
-        raise OpeningError(f"opening_plies needs a turn-based game without chance: {reason}")
+    problem = training_openings_problem(game, max_plies)
+    if problem is not None:
+        raise OpeningError(problem)
     spec = game.spec
     seeds_arr = np.asarray([int(s) for s in seeds], dtype=np.int64)
     out: list[tuple[int, ...]] = []

@@ -23,7 +23,7 @@ from agents.registry import make_learner
 from games.base import Game, derive_seed
 from league.play.backends import Backend
 from league.play.entrants import resolve, save_snapshot
-from league.play.openings import unsuitable
+from league.play.openings import training_openings_problem
 from league.rate.metagame import exploitability_supported
 from league.rate.ratings import rater_from
 from league.rate.recorder import Recorder
@@ -116,15 +116,9 @@ class Trainer:
 
     def _check_openings(self) -> None:
         """`opening_plies` needs a turn-based game without chance, and room to play after it."""
-        plies = self.config.opening_plies
-        if not plies:
-            return
-        reason = unsuitable(self.game)
-        if reason is not None:
-            raise ConfigError(f"opening_plies needs a turn-based game without chance: {reason}")
-        if plies >= self.spec.max_steps:
-            raise ConfigError(f"opening_plies must be below {self.spec.max_steps}, the longest game of {self.spec.name}; "
-                              f"got {plies}")
+        problem = training_openings_problem(self.game, self.config.opening_plies) if self.config.opening_plies else None
+        if problem is not None:
+            raise ConfigError(problem)
 
     @property
     def steps(self) -> dict[str, int]:

@@ -205,3 +205,34 @@ def test_training_games_start_after_their_random_openings(straight: tuple[Path, 
         assert length == len(opening) and tuple(moves[:length]) == opening
         lengths.add(length)
     assert lengths == {0, 1, 2, 3}
+
+
+def test_unknown_config_key_names_the_closest(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('game = "tic_tac_toe"\nstesp = 10\n')
+    code, out = invoke("train", "--config", str(config), "--run", str(tmp_path / "run"))
+    assert code == 1 and "unknown key 'stesp' in the run configuration (did you mean 'steps'?)" in out
+    config.write_text('game = "tic_tac_toe"\n[snapshots]\nwin_rat = 0.5\n')
+    code, out = invoke("train", "--config", str(config), "--run", str(tmp_path / "run"))
+    assert code == 1 and "unknown key 'win_rat' in snapshots (did you mean 'win_rate'?)" in out
+
+
+def test_another_games_run_and_changed_settings_are_refused(straight: tuple[Path, Path]) -> None:
+    run, _ = straight
+    before = hashlib.sha256((run / "league.db").read_bytes()).hexdigest()
+    code, out = invoke("train", "--algo", "iql", "--run", str(run))
+    assert code == 1 and "only --steps and --device may change when resuming" in out
+    assert hashlib.sha256((run / "league.db").read_bytes()).hexdigest() == before
+
+
+def test_tampered_snapshot_is_refused(straight: tuple[Path, Path], tmp_path: Path) -> None:
+    import shutil
+
+    run = tmp_path / "tampered"
+    shutil.copytree(straight[0], run)
+    weights = run / "snapshots" / "iql-001.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    code, out = invoke("tournament", "--entrants", "random,iql-001", "--games", "2", "--run", str(run))
+    assert code == 1 and "cannot load snapshot 'iql-001'" in out and "sha256 mismatch" in out

@@ -24,7 +24,7 @@ import torch
 
 import games
 from agents.nets import QPolicy, SeatQNetworks
-from league.train.tactics import gives_a_win, positions, tactics
+from league.train.tactics import gives_a_win, positions, random_play_state, tactics
 
 
 def labelled_positions(n: int, seed: int) -> tuple[torch.Tensor, ...]:
@@ -33,12 +33,8 @@ def labelled_positions(n: int, seed: int) -> tuple[torch.Tensor, ...]:
     rng = np.random.default_rng(seed)
     obs, seat, legal, target = [], [], [], []
     while len(obs) < n:
-        state = engine.new_initial_state()
-        for _ in range(int(rng.integers(2, engine.max_game_length() - 4))):
-            if state.is_terminal():
-                break
-            state.apply_action(int(rng.choice(state.legal_actions())))
-        if state.is_terminal():
+        state = random_play_state(engine, rng)
+        if state is None:
             continue
         player = state.current_player()
         mask, value = np.zeros(7, bool), np.zeros(7, np.float32)

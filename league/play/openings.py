@@ -200,7 +200,8 @@ def random_openings(game: Game, seeds: Sequence[int], plies: int, *, attempts: i
             break
         for start in range(0, len(todo), _CHUNK):
             chunk = todo[start:start + _CHUNK]
-            lines, ended = _draw(game, seeds_arr[chunk], plies, attempt)
+            lines, ended_at = _draw(game, seeds_arr[chunk], plies, _SALT, attempt)
+            ended = ended_at < plies
             ends_next = np.zeros(len(chunk), dtype=bool)
             open_ = np.flatnonzero(~ended)
             if len(open_):
@@ -251,24 +252,13 @@ def training_openings(game: Game, seeds: Sequence[int], max_plies: int) -> list[
     problem = training_openings_problem(game, max_plies)
     if problem is not None:
         raise OpeningError(problem)
-    spec = game.spec
     seeds_arr = np.asarray([int(s) for s in seeds], dtype=np.int64)
     out: list[tuple[int, ...]] = []
     for start in range(0, len(seeds_arr), _CHUNK):
         chunk = seeds_arr[start:start + _CHUNK]
-        lengths = np.floor(uniforms(derive_seed(chunk, _TRAINING_SALT))[:, 0] * (max_plies + 1)).astype(np.int64)  # (k,)
-        lines = np.zeros((len(chunk), max_plies), dtype=np.int64)  # (k, max_plies)
-        env = game.make(max(1, len(chunk)), seed=0)
-        try:
-            env.reset(seeds=chunk.tolist())
-            for ply in range(int(lengths.max(initial=0))):
-                mover, mask = _acting_mask(env, spec)
-                u = uniforms(derive_seed(chunk, _TRAINING_SALT, ply))[:, 0]
-                lines[:, ply] = sample_masked(mask.astype(np.float64), mask, u)
-                ended = _step_all(env, spec, mover, lines[:, ply]).finished
-                lengths[ended] = np.minimum(lengths[ended], ply)  # stop before the move that ends the game
-        finally:
-            env.close()
+        drawn = np.floor(uniforms(derive_seed(chunk, _TRAINING_SALT))[:, 0] * (max_plies + 1)).astype(np.int64)  # (k,)
+        lines, ended_at = _draw(game, chunk, int(drawn.max(initial=0)), _TRAINING_SALT)  # (k, plies), (k,)
+        lengths = np.minimum(drawn, ended_at)  # stop before the move that ends the game
         out.extend(tuple(int(a) for a in lines[i, :lengths[i]]) for i in range(len(chunk)))
     return out
 
@@ -288,21 +278,23 @@ def _step_all(env, spec: GameSpec, mover: np.ndarray, chosen: np.ndarray):
     return env.step({seat: np.where(mover == k, chosen, 0) for k, seat in enumerate(spec.seat_names)})
 
 
-def _draw(game: Game, seeds: np.ndarray, plies: int, attempt: int) -> tuple[np.ndarray, np.ndarray]:
-    """(k, plies) random legal moves from each seed's `attempt` stream, and (k,) whether the game ended."""
+def _draw(game: Game, seeds: np.ndarray, plies: int, *stream: int) -> tuple[np.ndarray, np.ndarray]:
+    """(k, plies) random legal moves from each seed's `stream`, and (k,) the ply whose move ended
+    the game (`plies` where none did)."""
     spec = game.spec
-    env = game.make(len(seeds), seed=0)
+    env = game.make(max(1, len(seeds)), seed=0)
     try:
         env.reset(seeds=seeds.tolist())
         lines = np.zeros((len(seeds), plies), dtype=np.int64)
-        ended = np.zeros(len(seeds), dtype=bool)
+        ended_at = np.full(len(seeds), plies, dtype=np.int64)
         for ply in range(plies):
             mover, mask = _acting_mask(env, spec)
-            u = uniforms(derive_seed(seeds, _SALT, attempt, ply))[:, 0]
+            u = uniforms(derive_seed(seeds, *stream, ply))[:, 0]
             chosen = sample_masked(mask.astype(np.float64), mask, u)
             lines[:, ply] = chosen
-            ended[_step_all(env, spec, mover, chosen).finished] = True
-        return lines, ended
+            ended = _step_all(env, spec, mover, chosen).finished
+            ended_at[ended] = np.minimum(ended_at[ended], ply)
+        return lines, ended_at
     finally:
         env.close()
 

@@ -37,9 +37,8 @@ class Scheduler:
         self.pool.begin_round()
         self._pools = {}  # pools and Nash mixtures are computed once per round, not once per game
         active = [n for n in self.pool.learners if state.steps[n] < self.config.steps] or list(self.pool.learners)
-        if len(self.spec.sides) == 1:
-            return self._cooperative(state, active)
-        return self._competitive(state, active)
+        tasks = self._cooperative(state, active) if len(self.spec.sides) == 1 else self._competitive(state, active)
+        return self._with_openings(tasks)
 
     def _round_pool(self, role: str) -> tuple[list[Historical], list[float] | None]:
         """The pool of a role and, if any learner draws from it, its Nash mixture."""
@@ -89,10 +88,11 @@ class Scheduler:
             else:
                 lineup = self._fill_sides(state, me, seat_at)
             tasks.append(GameTask(index=state.games + k, seed=derive_seed(self.config.seed, state.round, k), lineup=lineup))
-        return self._with_openings(tasks)
+        return tasks
 
     def _with_openings(self, tasks: list[GameTask]) -> list[GameTask]:
-        """The round's games, each after its seed's random opening when `opening_plies` asks for one."""
+        """The round's games, each after its seed's random opening when `opening_plies` asks for one
+        (games that share a seed, a cooperative round's, share it)."""
         if not self.config.opening_plies or not tasks:
             return tasks
         drawn = training_openings(self.game, [t.seed for t in tasks], self.config.opening_plies)

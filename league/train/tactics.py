@@ -59,18 +59,24 @@ def gives_a_win(after: pyspiel.State) -> bool:
     return not after.is_terminal() and bool(winning_moves(after))
 
 
+def random_play_state(engine: pyspiel.Game, rng: np.random.Generator) -> pyspiel.State | None:
+    """The position after a random number of uniformly random moves, or None if the game ended."""
+    state = engine.new_initial_state()
+    for _ in range(int(rng.integers(2, max(3, engine.max_game_length() - 4)))):
+        if state.is_terminal():
+            break
+        state.apply_action(int(rng.choice(state.legal_actions())))
+    return None if state.is_terminal() else state
+
+
 def positions(game_name: str, n: int = 600, seed: int = 1) -> Positions:
     """`n` random-play positions of `game_name`, sorted into the two kinds (others dropped)."""
     engine = pyspiel.load_game(game_name)
     rng = np.random.default_rng(seed)
     wins, threats = [], []
     for _ in range(n):
-        state = engine.new_initial_state()
-        for _ in range(int(rng.integers(2, max(3, engine.max_game_length() - 4)))):
-            if state.is_terminal():
-                break
-            state.apply_action(int(rng.choice(state.legal_actions())))
-        if state.is_terminal():
+        state = random_play_state(engine, rng)
+        if state is None:
             continue
         win = winning_moves(state)
         if win:

@@ -116,6 +116,15 @@ class NetworkPolicy(Policy, Protocol):
 
 
 @runtime_checkable
+class SearchPolicy(NetworkPolicy, Protocol):
+    """A network policy that chooses moves by search (AlphaZero): after each `act` call,
+    `last_search` (b, n_actions) holds the move distribution its search found for those rows,
+    which the runner hands to learners in `StepBatch.search`."""
+
+    last_search: np.ndarray | None
+
+
+@runtime_checkable
 class StochasticPolicy(NetworkPolicy, Protocol):
     """A network policy that samples its exploring moves from a distribution it can evaluate:
     on-policy learners (MAPPO) correct for the weights that played with these log-probabilities."""
@@ -139,6 +148,8 @@ class StepBatch:
     step played in another process (or replayed from a recording) reads the same.
     `log_prob`, when an actor recorded it, holds the behaviour log-probability of each
     action under the weights that chose it (NaN where no stochastic policy acted).
+    `search` holds, where an exploring `SearchPolicy` moved, the distribution its search
+    found (AlphaZero's visit counts): the policy targets it learns from.
     """
 
     obs: dict[str, np.ndarray]  # seat -> (n, *obs_shape)
@@ -151,6 +162,7 @@ class StepBatch:
     players: tuple[str, ...]  # entrant names
     log_prob: dict[str, np.ndarray] | None = None  # seat -> (n,) float32 behaviour log-probabilities, if recorded
     opening: np.ndarray | None = None  # (n,) bool: the move came from the game's opening (GameTask.opening), if any did
+    search: dict[str, np.ndarray] | None = None  # seat -> (n, n_actions) float32: a searching policy's move distribution (NaN rows elsewhere)
 
     def without_opening(self) -> "StepBatch":
         """This step with its opening moves played by nobody (entrant 0, the idle one): a

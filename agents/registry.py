@@ -3,7 +3,7 @@
 Example:
     >>> from agents.registry import algorithm_names
     >>> algorithm_names()
-    ['iql', 'maddpg', 'mappo', 'qmix', 'vdn']
+    ['alphazero', 'iql', 'maddpg', 'mappo', 'qmix', 'vdn']
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 # name -> "module:Class"
 ALGORITHMS: dict[str, str] = {
+    "alphazero": "agents.alphazero:AlphaZero",
     "iql": "agents.iql:IQL",
     "vdn": "agents.vdn:VDN",
     "qmix": "agents.qmix:QMIX",
@@ -30,6 +31,7 @@ ALGORITHMS: dict[str, str] = {
 
 # what each algorithm is, for `league algos`
 SUMMARIES: dict[str, str] = {
+    "alphazero": "PUCT search with a policy-value network trained on its own searches; two-player board games",
     "iql": "independent double DQN; one Q-network per role shared by its seats; discrete actions",
     "vdn": "a team: per-seat utilities summed into the team value; discrete actions",
     "qmix": "a team: per-seat utilities mixed monotonically by hypernetworks of the global state; discrete actions",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 from itertools import chain
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pyspiel
@@ -57,6 +57,25 @@ def _observer(game: pyspiel.Game):
     if kind.provides_observation_tensor:
         return make_observation(game)
     raise GameError(f"OpenSpiel game {kind.short_name!r} provides no observation tensor")
+
+
+def state_observer(engine: pyspiel.Game) -> Callable[[pyspiel.State, int], np.ndarray]:
+    """`observe(state, player)` -> (obs_size,) float32: what the league's env shows `player` in
+    `state` (the same tensor, as a copy); for search bots that evaluate positions off the board.
+
+    Example:
+        >>> engine = pyspiel.load_game("tic_tac_toe")
+        >>> state_observer(engine)(engine.new_initial_state(), 0).shape
+        (27,)
+    """
+    observation = _observer(engine)
+    set_from = _set_from(observation)
+
+    def observe(state: pyspiel.State, player: int) -> np.ndarray:
+        set_from(state, player)
+        return np.array(observation.tensor, dtype=np.float32).reshape(-1)
+
+    return observe
 
 
 def _chance_action(outcomes: Sequence[tuple[int, float]], u: float) -> int:

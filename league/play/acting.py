@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from agents.base import Policy
+from agents.base import Policy, SearchPolicy
 from games.base import GameSpec, VecEnv, move_keys
 from league.play.records import Entrant, RunnerError
 
@@ -44,13 +44,16 @@ def _call(policy: Policy, entrant: Entrant, env: VecEnv, seat: str, rows: np.nda
 
 def choose_actions(env: VecEnv, spec: GameSpec, everyone: Sequence[Entrant], who: dict[str, np.ndarray],
          seat_index: dict[str, int], *, forfeits: dict[int, tuple[str, str]] | None = None,
-         move_timeout: float | None = None, forced: np.ndarray | None = None) -> dict[str, np.ndarray]:
+         move_timeout: float | None = None, forced: np.ndarray | None = None,
+         searched: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """One batched `act` call per (entrant, seat) group of acting copies.
 
     Without `forfeits` any failure raises RunnerError. With it, a failing entrant forfeits
     only the games it failed in: `forfeits[copy]` gets (entrant, reason), and the copy gets a legal
     placeholder action (the runner ends that game right after the step). Where `forced` (n,)
-    holds an action (an opening's), that action is played and no entrant is asked.
+    holds an action (an opening's), that action is played and no entrant is asked. Given
+    `searched`, an exploring `SearchPolicy`'s move distributions go to `searched[seat]`
+    (n, n_actions), NaN in rows it did not search.
 
     Example:
         >>> import games
@@ -94,6 +97,10 @@ def choose_actions(env: VecEnv, spec: GameSpec, everyone: Sequence[Entrant], who
                     raise Fault(entrant.name, seat, rows[bad],
                                  f"played an illegal move: action={shown} is not legal for seat={seat!r} in copy {c}")
                 out[rows] = chosen
+                if searched is not None and entrant.explore and isinstance(entrant.policy, SearchPolicy):
+                    if seat not in searched:
+                        searched[seat] = np.full((env.n, seat_spec.n_actions), np.nan, np.float32)
+                    searched[seat][rows] = entrant.policy.last_search
             except Fault as fault:
                 if forfeits is None:
                     raise RunnerError(f"entrant {fault.entrant!r} {fault.reason}", entrant=fault.entrant, seat=seat) from None

@@ -144,8 +144,9 @@ def run(
             who_before = {s: who[s].copy() for s in seat_names}
         faults: dict[int, tuple[str, str]] | None = {} if forfeits else None
         forced = tape.forced(env, current)
+        searched: dict[str, np.ndarray] | None = {} if on_step is not None else None
         actions = choose_actions(env, spec, seating.entrants, who, seat_index, forfeits=faults,
-                                 move_timeout=move_timeout, forced=forced)
+                                 move_timeout=move_timeout, forced=forced, searched=searched)
         tape.write(env, actions)
         try:
             result = env.step(actions, next_seeds=next_seeds)
@@ -155,7 +156,7 @@ def run(
         if on_step is not None:
             on_step(StepBatch(obs_before, mask_before, acting_before, state_before, actions, result, who_before,
                               tuple(e.name for e in seating.entrants),
-                              opening=forced >= 0 if forced is not None else None))
+                              opening=forced >= 0 if forced is not None else None, search=searched or None))
         finished = result.finished.tolist()
         so_far = env.returns_so_far() if faults else {}
         plies = env.ply.copy() if faults else env.ply  # a forfeited copy's length, before it is reset

@@ -39,14 +39,15 @@ def config_from(path_or_name: str, **overrides: Any) -> TrainConfig:
 
 
 def train_for(config: TrainConfig, seconds: float, every: float,
-              measure: Callable[[float, Trainer], None], run_dir: str | None = None) -> Trainer:
+              measure: Callable[[float, Trainer], None], run_dir: str | None = None, workers: int | None = None) -> Trainer:
     """Train for `seconds` of wall time with `league train`'s own loop (evaluations, snapshots,
-    meta games and checkpoints included); `measure` every `every` seconds (not counted)."""
+    meta games and checkpoints included); `measure` every `every` seconds (not counted).
+    `workers` actor processes (`league train --workers`; default: all cores but one)."""
     folder = run_dir or tempfile.mkdtemp(prefix="league-bench-")
     store = Store.open(folder, create=True)
     store.init_run("bench", config.game, {"train": config.to_toml(), "ratings": config.ratings})
     # as `league train` does by default: actor processes on all cores but one, pipelined with the learners
-    backend = make_backend("process", workers=max(1, (os.cpu_count() or 2) - 1)) if config.lag else None
+    backend = make_backend("process", workers=workers or max(1, (os.cpu_count() or 2) - 1)) if config.lag else None
     league = Trainer(store, games.load(config.game), config.with_overrides(steps=10**12), backend=backend)
     league.register_players()
     trained = 0.0

@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=5.0, help="minutes between evaluations")
     parser.add_argument("--config", default="connect_four")
     parser.add_argument("--games", type=int, default=50, help="games per evaluation (sides alternated)")
+    parser.add_argument("--workers", type=int, default=None, help="actor processes (league train --workers; default: all cores but one)")
     args = parser.parse_args()
     config = config_from(args.config)
     spec = games.load("connect_four").spec
@@ -57,8 +58,9 @@ def main() -> None:
               flush=True)
 
     print(f"connect four league ({', '.join(f'{l.name}:{l.algo}' for l in config.learners)}), "
-          f"{args.minutes:g} minutes of training, champion vs mcts:100 every {args.every:g} min")
-    league = train_for(config, args.minutes * 60, args.every * 60, measure)
+          f"{args.minutes:g} minutes of training, champion vs mcts:100 every {args.every:g} min, "
+          f"{args.workers or 'default'} actor processes")
+    league = train_for(config, args.minutes * 60, args.every * 60, measure, workers=args.workers)
     champion = champion_entrant(league)
     final100 = match("connect_four", champion, mcts100, 100)
     final1000 = match("connect_four", champion, Entrant("mcts:1000", make_baseline("mcts:1000", spec)), 100)

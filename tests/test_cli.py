@@ -168,7 +168,7 @@ def test_version_and_help() -> None:
 
 def test_algos_lists_algorithms_and_what_they_can_learn() -> None:
     code, out = invoke("algos")
-    assert code == 0 and [line.split()[0] for line in out.splitlines()] == ["algorithm", "iql", "maddpg", "mappo", "qmix", "vdn"]
+    assert code == 0 and [line.split()[0] for line in out.splitlines()] == ["algorithm", "alphazero", "iql", "maddpg", "mappo", "qmix", "vdn"]
     code, out = invoke("algos", "--game", "connect_four")
     assert out.splitlines() == ["algorithm  role player", "iql        yes", "maddpg     no", "mappo      yes",
                                 "qmix       yes", "vdn        yes"]

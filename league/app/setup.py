@@ -33,20 +33,20 @@ class RunError(LeagueError, ValueError):
 
 DEFAULT_TRAIN = {
     "game": "connect_four",
-    "steps": 100_000,
-    "batch_games": 64,
-    "round_games": 128,
-    "checkpoint_every": 50_000,
-    # one IQL learner with negamax targets against its past selves: its last snapshot scored 0.95
-    # against random and 0.47 against MCTS-25 (100 games each) after 1 min 15 s here, where the
-    # old MAPPO + IQL pair reached 0.89 / 0.25 in 1 min 52 s (league tournament --format gauntlet);
-    # 150k steps (1 min 49 s) gave 0.92 / 0.39, and opening_plies = 12 gave 0.94 / 0.29
-    "learners": [{"algo": "iql", "config": {"hidden": [256, 256], "negamax": True, "buffer_size": 200_000}}],
-    "snapshots": {"min_steps": 10_000, "max_steps": 20_000, "win_rate": 0.7, "eval_games": 20},
+    "steps": 40_000,
+    "batch_games": 128,
+    "round_games": 256,
+    "checkpoint_every": 20_000,
+    # one AlphaZero learner (16 simulations a training move, 32 in evaluations) against itself and
+    # its past selves. The IQL learner with negamax targets it replaces reached 0.95 against random
+    # and 0.47 against MCTS-25 after 1 min 15 s; see the README's results for this one
+    "learners": [{"algo": "alphazero"}],
+    "matchmaking": {"latest": 0.75, "pfsp": 0.25, "weighting": "variance"},
+    "snapshots": {"min_steps": 10_000, "max_steps": 20_000, "win_rate": 0.6, "eval_games": 20},
     "evaluation": {"every": 20_000, "opponents": ["random", "mcts:25"], "games": 20},
 }
-# the built-in default's learners for a game given with --game: connect four's tuned IQL needs
-# a two-player board game, so other games get a MAPPO and an IQL learner with general settings
+# the built-in default's learners for a game given with --game: AlphaZero needs a two-player board
+# game without chance, so other games get a MAPPO and an IQL learner with general settings
 OTHER_GAME_LEARNERS = [{"algo": "mappo"}, {"algo": "iql", "config": {"replay_ratio": 4}}]
 
 

@@ -170,8 +170,8 @@ def test_algos_lists_algorithms_and_what_they_can_learn() -> None:
     code, out = invoke("algos")
     assert code == 0 and [line.split()[0] for line in out.splitlines()] == ["algorithm", "alphazero", "iql", "maddpg", "mappo", "qmix", "vdn"]
     code, out = invoke("algos", "--game", "connect_four")
-    assert out.splitlines() == ["algorithm  role player", "iql        yes", "maddpg     no", "mappo      yes",
-                                "qmix       yes", "vdn        yes"]
+    assert out.splitlines() == ["algorithm  role player", "alphazero  yes", "iql        yes", "maddpg     no",
+                                "mappo      yes", "qmix       yes", "vdn        yes"]
     rows = json.loads(invoke("algos", "--game", "connect_four", "--json")[1])
     assert "turn-based" in next(r for r in rows if r["name"] == "maddpg")["roles"]["player"]
 

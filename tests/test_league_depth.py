@@ -33,7 +33,8 @@ def test_example_configs_train_a_tiny_league(path: Path, tmp_path: Path) -> None
     stored and rated, and every learner takes a snapshot."""
     values = as_mapping(load_config(path))
     replay = {"learning_starts": 64, "batch_size": 32, "buffer_size": 2000, "replay_ratio": 4.0}
-    tiny = {"iql": replay, "vdn": replay, "qmix": replay, "maddpg": replay, "mappo": {"rollout_steps": 8}}
+    tiny = {"iql": replay, "vdn": replay, "qmix": replay, "maddpg": replay, "mappo": {"rollout_steps": 8},
+            "alphazero": {"learning_starts": 64, "batch_size": 32, "buffer_size": 2000, "simulations": 2, "eval_simulations": 2}}
     for learner in values["learners"]:
         learner["config"] = {**learner["config"], **tiny[learner["algo"]]}
     values.update(steps=400, batch_games=8, round_games=16, checkpoint_every=10**9, coop_snapshots=1)

@@ -165,7 +165,7 @@ def invoke(*args: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize("args, message", [
     (["--game", "simple_adversary(continuous=True)", "--algo", "iql"], "iql cannot learn role 'adversary' of simple_adversary"),
-    (["--algo", "dqn"], "unknown algorithm 'dqn' (did you mean 'vdn'?); algorithms: iql, maddpg, mappo, qmix, vdn"),
+    (["--algo", "dqn"], "unknown algorithm 'dqn' (did you mean 'vdn'?); algorithms: alphazero, iql, maddpg, mappo, qmix, vdn"),
     (["--game", "simple_tag", "--algo", "mappo"], "simple_tag needs a learner for role 'prey' too"),
 ])
 def test_bad_configurations_make_no_run(tmp_path: Path, args: list[str], message: str) -> None:

@@ -194,3 +194,32 @@ def test_bad_settings_are_one_sentence() -> None:
         make_learner("alphazero", spec, "player", config={"simulations": 0})
     with pytest.raises(LearnerError, match=r"^alphazero has no setting 'simulation'; the closest valid setting is 'simulations'\.$"):
         make_learner("alphazero", spec, "player", config={"simulation": 8})
+
+
+def test_every_searched_move_from_actor_processes_is_stored_once(tmp_path) -> None:
+    """In league train's pipelined loop with actor processes, each move the learner searched comes
+    back with its visit counts and is stored exactly once, with its game's result."""
+    from league.play.backends import make_backend
+    from league.store.database import Store
+    from league.train.config import TrainConfig
+    from league.train.loop import Trainer
+
+    config = TrainConfig.from_mapping({
+        "game": "tic_tac_toe", "steps": 600, "batch_games": 16, "round_games": 32, "checkpoint_every": 10**6,
+        "learners": [{"algo": "alphazero", "config": {"simulations": 4, "eval_simulations": 4, "learning_starts": 100,
+                                                     "batch_size": 32}}],
+        "snapshots": {"min_steps": 200, "max_steps": 200, "eval_games": 4},
+        "evaluation": {"every": 10**6, "opponents": ["random"], "games": 4},
+    })
+    backend = make_backend("process", workers=2)
+    try:
+        with Store.open(tmp_path / "run", create=True) as store:
+            league = Trainer(store, games.load("tic_tac_toe"), config, backend=backend)
+            league.run()
+            learner = league.learners["alphazero"]
+            assert league.steps["alphazero"] >= 600 and learner.updates > 0 and not learner._pending
+            assert len(learner.buffer) == learner.env_steps  # every move once: none lost, none twice
+            z = learner.buffer.data["z"][:len(learner.buffer)].numpy()
+            assert set(np.unique(z).tolist()) <= {-1.0, 0.0, 1.0} and len(np.unique(z)) > 1
+    finally:
+        backend.close()

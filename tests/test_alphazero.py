@@ -22,14 +22,6 @@ from league.play.runner import Entrant, play
 from league.train.selfplay import evaluate, train
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def uniform(obs, mask, players):
     """A network that knows nothing: uniform priors over legal moves, every position even."""
     return mask / mask.sum(1, keepdims=True), np.zeros(len(obs))

@@ -197,11 +197,16 @@ class AlphaZeroPolicy:
         noise = None
         if explore and s.dirichlet_weight > 0:
             seeds = derive_seed(np.asarray(keys, np.int64), 0xA2E)  # (b,)
-            noise = [np.random.default_rng(int(k)).dirichlet(np.full(mask.shape[1], s.dirichlet_alpha)) for k in seeds]
+            legal = [np.flatnonzero(row) for row in mask]
+            noise = []  # Dirichlet(alpha) over each row's legal moves, as OpenSpiel draws it
+            for key, moves in zip(seeds.tolist(), legal):
+                row = np.zeros(mask.shape[1])
+                row[moves] = np.random.default_rng(int(key)).dirichlet(np.full(len(moves), s.dirichlet_alpha))
+                noise.append(row)
         visits = self._search_engine().run(engine_states, self.evaluate, noise=noise, noise_weight=s.dirichlet_weight,
                                            simulations=s.simulations if explore else s.eval_simulations)  # (b, A)
         self.last_search = (visits / visits.sum(1, keepdims=True)).astype(np.float32)  # (b, A)
-        best = np.where(mask, visits + 1e-6 * self.last_search, -1.0).argmax(1)  # (b,) most visited legal move
+        best = np.where(mask, visits, -1.0).argmax(1)  # (b,) most visited legal move
         if not explore:
             return best.astype(np.int64)
         early = np.array([state.move_number() < s.temperature_moves for state in engine_states])  # (b,)

@@ -95,7 +95,8 @@ class PUCTSearch:
         for i, root in enumerate(roots):
             prior = priors[i]
             if noise is not None:
-                prior = (1.0 - noise_weight) * prior + noise_weight * np.where(mask[i], noise[i], 0.0)
+                legal_noise = np.where(mask[i], noise[i], 0.0)  # (A,) renormalised over the legal moves
+                prior = (1.0 - noise_weight) * prior + noise_weight * legal_noise / legal_noise.sum()
             root.expand(mask[i], prior)
         for _ in range(simulations):
             paths: list[list[tuple[Node, int]]] = []

@@ -318,3 +318,12 @@ rank  name    kind      algorithm     mu  sigma  score  games  W  D  L
     same = run_cli("tournament", "--game", "tic_tac_toe", "--entrants", "random,mcts:5", "--games", "4",
                    "--openings", "random:2", "--batch", "4", "--run", str(tmp_path / "r"))
     assert same.exit_code == 0 and "0 games played, 4 already stored" in same.stdout  # --batch: the same tournament
+
+
+def test_config_knows_every_algorithms_hyperparameters() -> None:
+    """`league config` lists the settings of every algorithm `league algos` names, and the same class the learner reads."""
+    from agents.registry import ALGORITHMS, algorithm
+    from league.app.show_config import HYPERPARAMETERS, hyperparameter_class
+
+    assert sorted(HYPERPARAMETERS) == sorted(ALGORITHMS)
+    assert all(hyperparameter_class(name) is algorithm(name).config_class for name in ALGORITHMS)

@@ -43,6 +43,7 @@ HYPERPARAMETERS: dict[str, str] = {
     "qmix": "agents.qmix:QMIXConfig",
     "mappo": "agents.mappo:MAPPOConfig",
     "maddpg": "agents.maddpg:MADDPGConfig",
+    "alphazero": "agents.alphazero:AlphaZeroConfig",
 }
 
 SECTIONS = ("learners", "snapshots", "evaluation", "matchmaking", "ratings")  # TrainConfig's tables

@@ -98,7 +98,7 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 class LearnerSettings:
     """One learner of the league."""
 
-    algo: str  # iql | vdn | qmix | mappo | maddpg
+    algo: str  # alphazero | iql | vdn | qmix | mappo | maddpg
     name: str = ""  # unique player name; defaults to the algorithm's name
     role: str = ""  # the role it learns; defaults to the game's first role
     config: dict[str, Any] = field(default_factory=dict)  # hyperparameters, overriding the algorithm's defaults

@@ -33,7 +33,7 @@ class RunError(LeagueError, ValueError):
 
 DEFAULT_TRAIN = {
     "game": "connect_four",
-    "steps": 40_000,
+    "steps": 36_000,
     "batch_games": 128,
     "round_games": 256,
     "checkpoint_every": 20_000,

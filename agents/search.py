@@ -76,7 +76,7 @@ class PUCTSearch:
             lambda state, player: np.asarray(state.observation_tensor(player), np.float32))
 
     def _leaf_inputs(self, nodes: Sequence[Node]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        obs = np.stack([self.observe(n.state, n.player) for n in nodes]).astype(np.float32)  # (k, obs)
+        obs = np.stack([self.observe(n.state, n.player) for n in nodes]).astype(np.float32, copy=False)  # (k, obs)
         mask = np.zeros((len(nodes), self.n_actions), dtype=bool)  # (k, A)
         for k, n in enumerate(nodes):
             mask[k, n.state.legal_actions()] = True

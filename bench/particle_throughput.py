@@ -1,15 +1,16 @@
-"""Particle-world throughput: mpe2 (one Python engine per copy) against VMAS (one batched torch call).
+"""Particle-world throughput: mpe2 (one Python engine per copy) against its numpy port and VMAS (batched).
 
 Sections, all in one process, one after the other:
 
   env    simple_tag with uniform-random actions through the league's VecEnv (what the runner
          sees: the adapter, numpy conversion and auto-reset included), at 1, 64 and 1,024
-         copies: copy-steps per second on mpe2 (`simple_tag`) and VMAS (`simple_tag_vmas`),
-         and their ratio.
+         copies: copy-steps per second on mpe2 (`simple_tag`), its numpy port
+         (`simple_tag(vectorised=True)`, the same game) and VMAS (`simple_tag_vmas`), and
+         their ratios to mpe2.
   train  training throughput, in the learner's transitions per second, through
          league.train.selfplay.train: QMIX predators against the scripted prey, and MAPPO prey
-         against the scripted chasers; mpe2 at 64 copies (the trainer's default batch), VMAS
-         at 64 and at 1,024 copies. Each is timed after a warm-up past the learner's first
+         against the scripted chasers; mpe2 at 64 copies (the trainer's default batch), its
+         numpy port and VMAS at 64 and at 1,024 copies. Each is timed after a warm-up past the learner's first
          update. Target: VMAS >= 10x mpe2.
   learn  (only with --learn-minutes > 0) brief learning figures on VMAS: the greedy team return
          of QMIX and MAPPO on simple_spread_vmas, and QMIX predators' tags per episode on
@@ -78,10 +79,13 @@ def env_rate(name: str, n: int, seconds: float) -> float:
 def env_section(args) -> None:
     rows = []
     for n in (1, 64, 1024):
-        mpe, vmas = env_rate("simple_tag", n, args.seconds), env_rate("simple_tag_vmas", n, args.seconds)
-        rows.append([n, round(mpe), round(vmas), f"{vmas / mpe:.1f}x"])
-    table("simple_tag, uniform-random actions through the VecEnv: copy-steps per second",
-          ["copies", "mpe2", "vmas", "vmas/mpe2"], rows)
+        mpe = env_rate("simple_tag", n, args.seconds)
+        port = env_rate("simple_tag(vectorised=True)", n, args.seconds)
+        vmas = env_rate("simple_tag_vmas", n, args.seconds)
+        rows.append([n, round(mpe), round(port), round(vmas), f"{port / mpe:.1f}x", f"{vmas / mpe:.1f}x"])
+    table("simple_tag, uniform-random actions through the VecEnv: copy-steps per second "
+          "(numpy: mpe2's game vectorised, games/mpe_tag.py)",
+          ["copies", "mpe2", "numpy", "vmas", "numpy/mpe2", "vmas/mpe2"], rows)
 
 
 # -- train: learner transitions per second -------------------------------------------------------
@@ -129,12 +133,14 @@ def train_section(args) -> None:
     )
     for label, role, build in setups:
         base = None
-        for name, batch in (("simple_tag", 64), ("simple_tag_vmas", 64), ("simple_tag_vmas", 1024)):
+        backends = {"simple_tag": "mpe2", "simple_tag(vectorised=True)": "numpy", "simple_tag_vmas": "vmas"}
+        for name, batch in (("simple_tag", 64), ("simple_tag(vectorised=True)", 64), ("simple_tag(vectorised=True)", 1024),
+                            ("simple_tag_vmas", 64), ("simple_tag_vmas", 1024)):
             game = games.load(name)
             opponent = Entrant("scripted", ScriptedPolicy(game.spec))
             rate, done, share = train_rate(game, lambda: build(game.spec), opponent, batch, args.train_seconds)
             base = rate if base is None else base
-            rows.append([label, "mpe2" if name == "simple_tag" else "vmas", batch, done, round(rate),
+            rows.append([label, backends[name], batch, done, round(rate),
                          f"{rate / base:.1f}x", f"{share:.0%}"])
     table("training on simple_tag through league.train.selfplay.train: learner transitions per second "
           "(learner: share of wall time in its observe + update)",

@@ -259,12 +259,21 @@ _pz_classic("leduc_holdem_pz", "leduc_holdem_v4", "Leduc hold'em through Petting
 # -- mpe2 particle worlds --------------------------------------------------------------------
 
 def _mpe(name: str, module: str, kind: str, sides: tuple[Side, ...], summary: str,
-         judge: Judge | None = None, kwargs: dict[str, Any] | None = None) -> Entry:
+         judge: Judge | None = None, kwargs: dict[str, Any] | None = None, vectorised: bool = False) -> Entry:
+    """An mpe2 world; with `vectorised`, the game also takes `vectorised=True`, its numpy port
+    (games/mpe_tag.py for simple_tag), the same game stepped for all copies at once."""
     options = {"continuous": Option(False), "max_cycles": Option(25, minimum=1, maximum=STEPS_MAX)}
+    if vectorised:
+        options["vectorised"] = Option(False)
 
-    def build(continuous: bool, max_cycles: int) -> Game:
+    def build(continuous: bool, max_cycles: int, vectorised: bool = False) -> Game:
         from games.pettingzoo import PettingZooGame
 
+        if vectorised:
+            from games.mpe_tag import build as build_vectorised
+
+            return build_vectorised(name, f"mpe2.{module}", continuous, max_cycles, kind=kind, sides=sides,
+                                    description=summary, judge=judge)
         return PettingZooGame(
             name, f"mpe2.{module}", kind=kind, sides=sides, description=summary, judge=judge,
             parallel=True,
@@ -278,8 +287,9 @@ _PREDATORS = ("adversary_0", "adversary_1", "adversary_2")
 _mpe("simple_tag", "simple_tag_v3", "competitive",
      (Side("predators", _PREDATORS, "predator"), Side("prey", ("agent_0",), "prey")),
      "Predator-prey: 3 slow predators chase 1 fast prey around 2 obstacles; predators win an "
-     "episode by tagging the prey at least once (mpe2 simple_tag_v3, 25 steps).",
-     judge=Judge(rule="threshold", side=0, value=0.0))
+     "episode by tagging the prey at least once (mpe2 simple_tag_v3, 25 steps). vectorised=True "
+     "steps the same game for all copies at once in numpy (games/mpe_tag.py), many times faster.",
+     judge=Judge(rule="threshold", side=0, value=0.0), vectorised=True)
 _mpe("simple_adversary", "simple_adversary_v3", "competitive",
      (Side("adversary", ("adversary_0",), "adversary"), Side("good", ("agent_0", "agent_1"), "good")),
      "Physical deception: 2 good agents cover the target landmark while 1 adversary, who does not "

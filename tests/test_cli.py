@@ -102,7 +102,7 @@ def test_games_lists_every_game() -> None:
     rows = json.loads(invoke("games", "--json")[1])
     tag = next(r for r in rows if r["name"] == "simple_tag")
     assert tag["sides"][0] == {"name": "predators", "role": "predator", "seats": ["adversary_0", "adversary_1", "adversary_2"]}
-    assert tag["options"] == {"continuous": False, "max_cycles": 25}
+    assert tag["options"] == {"continuous": False, "max_cycles": 25, "vectorised": False}
 
 
 def digest(path: Path) -> str:

@@ -374,6 +374,28 @@ class VecEnv(ABC):
         return {seat: values.copy() for seat, values in self._returns.items()}
 
     # -- shared helpers for adapters ---------------------------------------------------
+    def _finish_step(self, reward: dict[str, np.ndarray], terminated: np.ndarray, truncated: np.ndarray,
+                     next_seeds: np.ndarray | None) -> StepResult:
+        """The StepResult of a batched engine whose `obs` and `state` already show this step's
+        end: the finished copies' last observations, state and returns copied out, then those
+        copies reset (their next episodes' seeds from `next_seeds` or their own streams)."""
+        finished = np.flatnonzero(terminated | truncated)
+        seats = self.spec.seat_names
+        result = StepResult(
+            reward=reward,
+            terminated=terminated,
+            truncated=truncated,
+            finished=finished,
+            final_obs={seat: self.obs[seat][finished].copy() for seat in seats},
+            final_state=self.state[finished].copy(),
+            episode_return={seat: self._returns[seat][finished].copy() for seat in seats},
+            episode_length=self.ply[finished].copy(),
+            episode_seed=self.episode_seed[finished].copy(),
+        )
+        if len(finished):
+            self.reset(seeds=self._next_seeds(finished, next_seeds), copies=finished)
+        return result
+
     def _reset_targets(self, seeds: Sequence[int] | None, copies: Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
         """(copies, their episode seeds) for a `reset` call: all copies and their own streams by default."""
         idx = np.arange(self.n) if copies is None else np.asarray(copies, dtype=np.int64).reshape(-1)

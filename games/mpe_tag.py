@@ -168,22 +168,7 @@ class TagVecEnv(VecEnv):
         for seat in self.seats:
             self._returns[seat] += reward[seat]
         self._write_obs()
-        truncated = self.ply >= self.max_cycles
-        finished = np.flatnonzero(truncated)
-        result = StepResult(
-            reward=reward,
-            terminated=np.zeros(self.n, dtype=bool),
-            truncated=truncated,
-            finished=finished,
-            final_obs={seat: self.obs[seat][finished].copy() for seat in self.seats},
-            final_state=self.state[finished].copy(),
-            episode_return={seat: self._returns[seat][finished].copy() for seat in self.seats},
-            episode_length=self.ply[finished].copy(),
-            episode_seed=self.episode_seed[finished].copy(),
-        )
-        if len(finished):
-            self.reset(seeds=self._next_seeds(finished, next_seeds), copies=finished)
-        return result
+        return self._finish_step(reward, np.zeros(self.n, dtype=bool), self.ply >= self.max_cycles, next_seeds)
 
     @property
     def state(self) -> np.ndarray:

@@ -444,21 +444,7 @@ class VmasVecEnv(VecEnv):
         reward = {a: np.ascontiguousarray(reward_all[:, k]) for k, a in enumerate(self._order)}
         for a in self._order:
             self._returns[a] += reward[a]
-        finished = np.flatnonzero(terminated | truncated)
-        result = StepResult(
-            reward=reward,
-            terminated=terminated,
-            truncated=truncated,
-            finished=finished,
-            final_obs={a: self.obs[a][finished].copy() for a in self._order},
-            final_state=self._flat[finished].copy(),
-            episode_return={a: self._returns[a][finished].copy() for a in self._order},
-            episode_length=self.ply[finished].copy(),
-            episode_seed=self.episode_seed[finished].copy(),
-        )
-        if len(finished):
-            self.reset(seeds=self._next_seeds(finished, next_seeds), copies=finished)
-        return result
+        return self._finish_step(reward, terminated, truncated, next_seeds)
 
     @property
     def state(self) -> np.ndarray:

@@ -33,8 +33,8 @@ def league_curve(config, seconds: float, every: float) -> list[tuple[float, floa
         if not pool:
             value = float(league.evaluator.exploitabilities(names[0])["exploitability"])
         else:
-            weights = league.nash_weights(pool)
-            value = mixture_exploitability([league._entrant(p).policy for p in pool], weights, league.spec)  # noqa: SLF001
+            weights = league.metagame.nash_weights(pool)
+            value = mixture_exploitability([league.pool.entrant(p).policy for p in pool], weights, league.spec)
         curve.append((elapsed, value, len(pool)))
         print(f"  league {elapsed / 60:6.1f} min  pool {len(pool):3d}  exploitability {value:.4f}", flush=True)
 

@@ -55,7 +55,7 @@ def main() -> None:
             prey = [scripted]
         else:
             prey = [Entrant(n, l.policy(), explore=False) for n, l in league.learners.items() if l.role == "prey"]
-            prey += [league._entrant(h.name) for h in league._historical("prey")]  # noqa: SLF001
+            prey += [league.pool.entrant(h.name) for h in league.pool.historical("prey")]
         theirs = tags_against(game, scripted, prey, args.episodes)
         for team in teams:
             ours = tags_against(game, Entrant(team, league.learners[team].policy(), explore=False), prey, args.episodes)

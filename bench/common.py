@@ -89,3 +89,14 @@ def match(game_name: str, me: Entrant, opponent: Entrant, n_games: int, seed: in
         other = r.ranks[1 - k]
         results.append(1.0 if r.ranks[k] < other else 0.5 if r.ranks[k] == other else 0.0)
     return score(records, me.name), results.count(1.0), results.count(0.5), results.count(0.0)
+
+
+def tags_per_episode(game, predators, prey: Entrant, episodes: int) -> float:
+    """Mean tags per episode of the `predators` policy against `prey` on simple_tag, on fixed
+    episodes (seed 2024): each predator gets +10 per contact step."""
+    from league.play.runner import play
+
+    import numpy as np
+
+    records = play(game, (Entrant("predators", predators), prey), episodes, seed=2024)
+    return float(np.mean([dict(r.seat_returns)["adversary_0"] / 10.0 for r in records]))

@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 import games
+from common import tags_per_episode
 from agents.baselines import MCTSPolicy, RandomPolicy, ScriptedPolicy
 from agents.registry import make_learner
 from league.play.runner import Entrant, play
@@ -107,8 +108,7 @@ def tag(args) -> None:
     n_eval = args.eval_episodes
 
     def tags(predators) -> float:
-        records = play(game, (Entrant("predators", predators), prey), n_eval, seed=2024)
-        return float(np.mean([dict(r.seat_returns)["adversary_0"] / 10.0 for r in records]))  # +10 per contact step
+        return tags_per_episode(game, predators, prey, n_eval)
 
     references = {"random": tags(RandomPolicy(game.spec)), "scripted": tags(ScriptedPolicy(game.spec))}
     print(f"{game.ref} vs scripted prey, tags per episode on {n_eval} episodes: random chasers "

@@ -36,10 +36,11 @@ import numpy as np
 import torch
 
 import games
+from common import tags_per_episode
 from agents.baselines import RandomPolicy, ScriptedPolicy
 from agents.mappo import MAPPO
 from agents.qmix import QMIX
-from league.play.runner import Entrant, play
+from league.play.runner import Entrant
 from league.train.selfplay import evaluate, train
 
 
@@ -179,8 +180,7 @@ def learn_section(args) -> None:
     prey = Entrant("scripted-prey", ScriptedPolicy(tag.spec))
 
     def tags(predators) -> float:
-        records = play(tag, (Entrant("predators", predators), prey), n_eval, seed=2024)
-        return float(np.mean([dict(r.seat_returns)["adversary_0"] / 10.0 for r in records]))  # +10 per contact step
+        return tags_per_episode(tag, predators, prey, n_eval)
 
     rows = [["random", 0, 0.0, round(tags(RandomPolicy(tag.spec)), 3)],
             ["scripted", 0, 0.0, round(tags(ScriptedPolicy(tag.spec)), 3)]]

@@ -23,9 +23,10 @@ import numpy as np
 import torch
 
 import games
+from common import tags_per_episode
 from agents.baselines import ScriptedPolicy
 from agents.registry import make_learner
-from league.play.runner import Entrant, play
+from league.play.runner import Entrant
 from league.train.selfplay import train
 
 
@@ -69,8 +70,7 @@ def main() -> None:
     prey = Entrant("scripted-prey", ScriptedPolicy(game.spec))
 
     def tags(predators) -> float:
-        records = play(game, (Entrant("predators", predators), prey), args.episodes, seed=2024)
-        return float(np.mean([dict(r.seat_returns)["adversary_0"] / 10.0 for r in records]))  # +10 per contact step
+        return tags_per_episode(game, predators, prey, args.episodes)
 
     config = json.loads(args.config)
     learner = make_learner(args.algo, game.spec, "predator", config=config, seed=args.seed)

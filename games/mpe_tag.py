@@ -35,7 +35,7 @@ import numpy as np
 from gymnasium.utils import seeding
 
 from games.base import StepResult, VecEnv
-from games.pettingzoo import PettingZooGame
+from games.pettingzoo import PettingZooGame, engine_seed_of
 
 N_PREDATORS, N_PREY, N_OBSTACLES = 3, 1, 2
 N_AGENTS = N_PREDATORS + N_PREY
@@ -131,7 +131,7 @@ class TagVecEnv(VecEnv):
     def reset(self, seeds: Sequence[int] | None = None, copies: Sequence[int] | None = None) -> None:
         idx, seed_arr = self._reset_targets(seeds, copies)
         for i, s in zip(idx.tolist(), seed_arr.tolist()):
-            rng, _ = seeding.np_random(int(s) % (2**31 - 1))  # as the mpe2 adapter seeds its engine
+            rng, _ = seeding.np_random(engine_seed_of(s))  # as the mpe2 adapter seeds its engine
             for a in range(N_AGENTS):
                 self.pos[i, a] = rng.uniform(-1, +1, 2)
             for o in range(N_OBSTACLES):

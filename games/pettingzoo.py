@@ -73,6 +73,16 @@ def _make_factory(source: str, parallel: bool, kwargs: Mapping[str, Any]) -> Cal
     return make_module
 
 
+def engine_seed_of(episode_seed: int) -> int:
+    """The seed a PettingZoo engine's `reset(seed=...)` gets for an episode seed (engines take 31-bit seeds).
+
+    Example:
+        >>> engine_seed_of(2**31 + 5)
+        6
+    """
+    return int(episode_seed) % (2**31 - 1)
+
+
 ObsEncoder = Callable[[Any], np.ndarray]  # one raw observation -> its flat float32 vector
 
 FLATTENED = "Box, Discrete (one-hot), MultiDiscrete, MultiBinary, Dict and Tuple"  # what observations may be
@@ -329,7 +339,7 @@ class PettingZooVecEnv(VecEnv):
         idx, seed_arr = self._reset_targets(seeds, copies)
         for i, s in zip(idx.tolist(), seed_arr.tolist()):
             env = self.envs[i]
-            engine_seed = int(s) % (2**31 - 1)
+            engine_seed = engine_seed_of(s)
             if self.parallel:
                 obs, infos = env.reset(seed=engine_seed)
                 self._pending[i] = {"obs": obs, "infos": infos}

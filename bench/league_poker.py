@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import time
 
 from common import config_from, train_for
@@ -38,7 +39,7 @@ def league_curve(config, seconds: float, every: float) -> list[tuple[float, floa
         curve.append((elapsed, value, len(pool)))
         print(f"  league {elapsed / 60:6.1f} min  pool {len(pool):3d}  exploitability {value:.4f}", flush=True)
 
-    train_for(config, seconds, every, measure)
+    train_for(config, seconds, every, measure).close()  # its actor processes
     return curve
 
 
@@ -99,11 +100,8 @@ def main() -> None:
     seconds, every = args.minutes * 60, args.every * 60
     print(f"{args.game}: league ({', '.join(f'{l.name}:{l.algo}' for l in config.learners)}) vs NFSP, "
           f"{args.minutes:g} minutes each")
-    if not args.skip_nfsp:
-        try:
-            import tree  # noqa: F401  (OpenSpiel's NFSP needs dm-tree)
-        except ImportError:
-            parser.error("OpenSpiel's NFSP needs dm-tree: pip install -e '.[bench]' (or pass --skip-nfsp)")
+    if not args.skip_nfsp and importlib.util.find_spec("tree") is None:  # OpenSpiel's NFSP needs dm-tree
+        parser.error("OpenSpiel's NFSP needs dm-tree: pip install -e '.[bench]' (or pass --skip-nfsp)")
     ours = league_curve(config, seconds, every)
     theirs = [] if args.skip_nfsp else nfsp_curve(args.game, seconds, every)
     print(f"{'minutes':>8}  {'league':>8}  {'nfsp':>8}")

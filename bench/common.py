@@ -42,7 +42,8 @@ def train_for(config: TrainConfig, seconds: float, every: float,
               measure: Callable[[float, Trainer], None], run_dir: str | None = None, workers: int | None = None) -> Trainer:
     """Train for `seconds` of wall time with `league train`'s own loop (evaluations, snapshots,
     meta games and checkpoints included); `measure` every `every` seconds (not counted).
-    `workers` actor processes (`league train --workers`; default: all cores but one)."""
+    `workers` actor processes (`league train --workers`; default: all cores but one), shut
+    down at the end, as `league train` does: the returned trainer's learners, pool and store stay readable."""
     folder = run_dir or tempfile.mkdtemp(prefix="league-bench-")
     store = Store.open(folder, create=True)
     store.init_run("bench", config.game, {"train": config.to_toml(), "ratings": config.ratings})
@@ -60,6 +61,9 @@ def train_for(config: TrainConfig, seconds: float, every: float,
         league.iteration()
         trained += time.perf_counter() - start
     measure(trained, league)
+    league.close()
+    if backend is not None:
+        backend.close()
     return league
 
 

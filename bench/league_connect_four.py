@@ -72,7 +72,6 @@ def main() -> None:
     print(f"throughput: training {train_rate:,.0f} env steps/s (last round), pure rollout {pure:,.0f} steps/s "
           f"with the same policies and batch: {train_rate / pure:.2f} of rollout speed; the learners' updates "
           f"took {learn:.0%} of the rounds' time")
-    league.close()  # its actor processes
 
 
 if __name__ == "__main__":

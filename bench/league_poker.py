@@ -39,7 +39,7 @@ def league_curve(config, seconds: float, every: float) -> list[tuple[float, floa
         curve.append((elapsed, value, len(pool)))
         print(f"  league {elapsed / 60:6.1f} min  pool {len(pool):3d}  exploitability {value:.4f}", flush=True)
 
-    train_for(config, seconds, every, measure).close()  # its actor processes
+    train_for(config, seconds, every, measure)
     return curve
 
 

@@ -35,7 +35,6 @@ def main() -> None:
         main = Entrant(main_spec.name, league.learners[main_spec.name].policy(), explore=False)
         results[label] = match("connect_four", main, mcts, args.games)
         steps = league.steps[main_spec.name]
-        league.close()  # its actor processes, before the next league starts
         r = results[label]
         print(f"  main agent after {steps:,} of its own steps: vs mcts:100 {r[0]:.2f} (W{r[1]} D{r[2]} L{r[3]})", flush=True)
     print("main agent vs mcts:100, same wall time:")

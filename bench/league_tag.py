@@ -67,7 +67,7 @@ def main() -> None:
 
     print(f"simple_tag league ({', '.join(f'{l.name}:{l.algo}:{l.role}' for l in config.learners)}), lag {config.lag}, "
           f"rounds of {config.round_games} games, {args.minutes:g} minutes")
-    train_for(config, args.minutes * 60, args.every * 60, measure).close()  # its actor processes
+    train_for(config, args.minutes * 60, args.every * 60, measure)
 
 
 if __name__ == "__main__":

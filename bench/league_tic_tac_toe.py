@@ -42,7 +42,6 @@ def main() -> None:
     first = match("tic_tac_toe", champion, rand, 100, seed=7)
     print(f"final champion {champion.name} vs the perfect player, 100 games (50 per side): "
           f"W{final[1]} D{final[2]} L{final[3]}  (target: 0 losses); vs random {first[0]:.2f}")
-    league.close()  # its actor processes
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from common import config_from, train_for
 
 
 def league_curve(config, seconds: float, every: float) -> list[tuple[float, float, int]]:
-    from league.rate.metagame import mixture_exploitability
+    from league.rate.exact import mixture_exploitability
 
     curve = []
 
@@ -39,7 +39,11 @@ def league_curve(config, seconds: float, every: float) -> list[tuple[float, floa
         curve.append((elapsed, value, len(pool)))
         print(f"  league {elapsed / 60:6.1f} min  pool {len(pool):3d}  exploitability {value:.4f}", flush=True)
 
-    train_for(config, seconds, every, measure)
+    league = train_for(config, seconds, every, measure)
+    t = league.timings
+    print(f"  league rounds: {t['round']:.0f} s; learning {t['learn'] / t['round']:.0%}, waiting for the actors "
+          f"{t['play'] / t['round']:.0%}, evaluations, exact meta-game payoffs and snapshots' exploitability "
+          f"{t['evaluate'] / t['round']:.0%} (target <= 10%), checkpoints {t['checkpoint'] / t['round']:.0%}")
     return curve
 
 

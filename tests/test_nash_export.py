@@ -21,7 +21,7 @@ from league.app.mixture import pool_mixture, refresh_mixture
 from league.play import mixture as mixture_module
 from league.play.entrants import EntrantError, resolve
 from league.play.mixture import aggregate
-from league.rate.metagame import exploitability, mixture_exploitability
+from league.rate.exact import exploitability, mixture_exploitability
 from league.rate.standings import standings
 from league.store.database import Store
 from league.train.config import TrainConfig
@@ -144,8 +144,9 @@ def test_nash_is_an_entrant_of_tournaments_and_play(kuhn_run: Path) -> None:
 
 
 def test_the_exact_mixture_is_openspiels_aggregate_policy() -> None:
-    """Weight times own reach, per information state: the same exploitability as OpenSpiel's
-    PolicyAggregator (the league's figure) for members whose reaches differ."""
+    """Weight times own reach, per information state: the playing policy has the league's figure
+    (which tests/test_exact.py checks against OpenSpiel's PolicyAggregator) for members whose
+    reaches differ."""
     members = [FixedActionPolicy(KUHN, 0), FixedActionPolicy(KUHN, 1), RandomPolicy(KUHN)]
     weights = [0.5, 0.3, 0.2]
     mixed = aggregate(KUHN, members, weights)

@@ -66,7 +66,7 @@ from league.play.mixture import (
     aggregate,
     tabular_reason,
 )
-from league.rate.metagame import exploitability
+from league.rate.exact import exploitability
 from league.store.database import Store, sanitize_name
 
 EXPLOITABILITY_TOLERANCE = 1e-6  # |exploitability of the ONNX tables - the league's figure|

@@ -30,7 +30,7 @@ from league.play.mixture import (
     stored_mixture,
     tabular_reason,
 )
-from league.rate.metagame import exploitability_supported, mixture_exploitability
+from league.rate.exact import exploitability_supported, mixture_exploitability
 from league.store.database import Store
 from league.train.checkpoints import read_trainer_state
 from league.train.config import TrainConfig, parse_toml

@@ -12,11 +12,12 @@ own earlier actions on the way there). An information state that no member reach
 uniformly over its legal actions, as OpenSpiel's aggregator does.
 
 `aggregate` computes that policy exactly, as one table per seat (information-state tensor ->
-distribution), by walking the OpenSpiel game tree once; it refuses games too large to walk
-(`MAX_NODES`). `TabularMixture` plays the table. The mixture a run uses (members and weights,
-and the league's own exploitability figure for it) is recorded in the run as `mixtures/nash.json`
-(`record_mixture`, `stored_mixture`); `mixture_policy` turns that record into a playing policy,
-so `nash` is an entrant like any other (`league.play.entrants.resolve`).
+distribution), from the game's information states (`league.play.infostates`, which walks the
+OpenSpiel game tree once); it refuses games too large to walk (`MAX_NODES`). `TabularMixture`
+plays the table. The mixture a run uses (members and weights, and the league's own
+exploitability figure for it) is recorded in the run as `mixtures/nash.json` (`record_mixture`,
+`stored_mixture`); `mixture_policy` turns that record into a playing policy, so `nash` is an
+entrant like any other (`league.play.entrants.resolve`).
 
 Example:
     >>> import games
@@ -32,13 +33,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from agents.base import Policy, PolicyError
 from games.base import GameSpec, sample_masked, uniforms
 from games.errors import LeagueError
+from league.play.infostates import (GivesProbabilities, NotEnumerableError, information_states, mixture_tables,
+                                    policy_tables)
 from league.store.database import Store, StoreError
 
 MIXTURE_NAME = "nash"  # the entrant name of the pool's Nash mixture
@@ -53,15 +56,6 @@ class MixtureError(LeagueError, ValueError):
 
 class NotTabularError(MixtureError):
     """A game whose tree is too large (or not of perfect recall) to tabulate the mixture exactly."""
-
-
-@runtime_checkable
-class GivesProbabilities(Protocol):
-    """The optional part of the Policy contract a member needs: its evaluation behaviour as a distribution."""
-
-    def probabilities(self, obs: np.ndarray, mask: np.ndarray, *, seat: str) -> np.ndarray:
-        """(b, n_actions) for a discrete seat."""
-        ...
 
 
 # -- the record ------------------------------------------------------------------------------
@@ -187,64 +181,6 @@ def tabular_reason(spec: GameSpec) -> str | None:
     return None
 
 
-@dataclass
-class _InfoStates:
-    """One player's information states found by the tree walk, in the order found."""
-
-    index: dict[str, int]
-    keys: list[np.ndarray]
-    masks: list[np.ndarray]
-    parent: list[tuple[int, int] | None]  # (row, action) of the player's own previous decision
-
-
-def _walk(spec: GameSpec) -> list[_InfoStates]:
-    """Every information state of every player, with its own-decision parent (perfect recall checked)."""
-    import pyspiel
-
-    reason = tabular_reason(spec)
-    if reason:
-        raise MixtureError(f"the Nash mixture cannot be tabulated: {reason}.")
-    game = pyspiel.load_game(spec.source)
-    n_actions = game.num_distinct_actions()
-    found = [_InfoStates({}, [], [], []) for _ in range(game.num_players())]
-    stack: list[tuple[Any, tuple]] = [(game.new_initial_state(), (None,) * game.num_players())]
-    nodes = 0
-    while stack:
-        state, last = stack.pop()  # last[p]: player p's own previous (row, action), or None
-        nodes += 1
-        if nodes > MAX_NODES:
-            raise NotTabularError(f"the Nash mixture of {spec.name} cannot be tabulated: its game tree has over "
-                               f"{MAX_NODES:,} nodes.")
-        if state.is_terminal():
-            continue
-        if state.is_chance_node():
-            stack += [(state.child(a), last) for a, _ in state.chance_outcomes()]
-            continue
-        p = state.current_player()
-        key, states = state.information_state_string(p), found[p]
-        row = states.index.get(key)
-        if row is None:
-            row = states.index[key] = len(states.keys)
-            states.keys.append(np.asarray(state.information_state_tensor(p), dtype=np.float32))
-            states.masks.append(np.asarray(state.legal_actions_mask(p), dtype=bool)[:n_actions])
-            states.parent.append(last[p])
-        elif states.parent[row] != last[p]:
-            raise NotTabularError(f"the Nash mixture of {spec.name} cannot be tabulated: the game does not have perfect "
-                               f"recall.")
-        for a in state.legal_actions(p):
-            stack.append((state.child(a), last[:p] + ((row, a),) + last[p + 1:]))
-    return found
-
-
-def _member_probs(policy: GivesProbabilities, spec: GameSpec, seat: str, obs: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """(K, A) float64: a member's distribution at each state, masked and normalised (uniform if it gives none)."""
-    probs = np.asarray(policy.probabilities(obs, masks, seat=seat), dtype=np.float64)  # (K, A)
-    probs = np.where(masks, probs, 0.0)
-    total = probs.sum(1, keepdims=True)
-    uniform = masks / np.maximum(masks.sum(1, keepdims=True), 1)
-    return np.where(total > 0, probs / np.where(total > 0, total, 1.0), uniform)
-
-
 def aggregate(spec: GameSpec, members: Sequence[GivesProbabilities], weights: Sequence[float]) -> TabularMixture:
     """The exact behaviour policy of the mixture (see the module doc). Members need `probabilities`
     (every network policy and the uniform-random baseline have it)."""
@@ -255,22 +191,16 @@ def aggregate(spec: GameSpec, members: Sequence[GivesProbabilities], weights: Se
         if not isinstance(member, GivesProbabilities):
             raise MixtureError(f"a {type(member).__name__} cannot be a member of a tabular mixture: it gives no "
                                f"action probabilities.")
-    w = w / w.sum()
-    tables = {}
-    for player, states in enumerate(_walk(spec)):
-        seat = spec.seat_names[player]
-        keys, masks = np.stack(states.keys), np.stack(states.masks)  # (K, D), (K, A)
-        obs = keys.reshape(len(keys), *spec.seats[player].obs_shape)
-        probs = np.stack([_member_probs(m, spec, seat, obs, masks) for m in members])  # (M, K, A)
-        reach = np.ones((len(members), len(keys)))  # (M, K): each member's own reach of each state
-        for row, parent in enumerate(states.parent):  # parents are found before their children
-            if parent is not None:
-                reach[:, row] = reach[:, parent[0]] * probs[:, parent[0], parent[1]]
-        mass = np.einsum("m,mk,mka->ka", w, reach, probs)  # (K, A)
-        total = mass.sum(1, keepdims=True)
-        uniform = masks / np.maximum(masks.sum(1, keepdims=True), 1)
-        behaviour = np.where(total > 0, mass / np.where(total > 0, total, 1.0), uniform)
-        tables[seat] = SeatTable(keys.reshape(len(keys), -1), masks, behaviour)
+    reason = tabular_reason(spec)
+    if reason:
+        raise MixtureError(f"the Nash mixture cannot be tabulated: {reason}.")
+    try:
+        players = information_states(spec, MAX_NODES)
+    except NotEnumerableError as error:
+        raise NotTabularError(f"the Nash mixture of {spec.name} cannot be tabulated: {error}.") from None
+    behaviour = mixture_tables([policy_tables(m, spec) for m in members], w, spec)
+    tables = {spec.seat_names[p]: SeatTable(states.tensors, states.masks, behaviour[p])
+              for p, states in enumerate(players)}
     return TabularMixture(spec, tables)
 
 

@@ -13,7 +13,8 @@ from games.base import Game, derive_seed
 from league.play.entrants import resolve
 from league.play.openings import default_plies, needs_openings, with_openings
 from league.play.runner import Entrant, GameRecord, GameTask, run
-from league.rate.metagame import exact_payoff, exploitability, mixture_exploitability
+from league.play.infostates import Tables
+from league.rate.exact import exploitability, tables, tables_exploitability, tables_mixture, tables_payoffs
 from league.rate.recorder import Recorder
 from league.train.config import TrainConfig
 from league.train.metagame import MetaGame
@@ -34,6 +35,13 @@ class Evaluator:
         self.game, self.spec, self.config = game, game.spec, config
         self.pool, self.metagame, self.recorder = pool, metagame, recorder
         self.bots = resolve(list(config.evaluation.opponents), self.spec)
+        self._tables: dict[str, Tables] = {}  # frozen snapshots' distributions at every information state
+
+    def _frozen_tables(self, snap: str) -> Tables:
+        """A snapshot's tables for the exact computations, kept: its weights never change."""
+        if snap not in self._tables:
+            self._tables[snap] = tables(self.pool.entrant(snap).policy, self.spec)
+        return self._tables[snap]
 
     def _games(self, me: Entrant, role: str, opponent: Entrant, n_games: int, *salt: int) -> list[GameRecord]:
         """Games of `me` on each side of `role` against `opponent`, sides alternated, seeds shared per pair
@@ -82,13 +90,13 @@ class Evaluator:
     def exact_meta(self, snap: str) -> None:
         """Small zero-sum games: a new snapshot's exact expected return against every pool member
         (PSRO on poker: the Nash mixture carries no sampling noise)."""
-        mine = self.pool.entrant(snap).policy
-        for other in (h.name for h in self.pool.historical(self._role(snap))):
-            if other != snap:
-                self.metagame.set_exact(snap, other, exact_payoff(mine, self.pool.entrant(other).policy, self.spec))
+        others = [h.name for h in self.pool.historical(self._role(snap)) if h.name != snap]
+        values = tables_payoffs(self._frozen_tables(snap), [self._frozen_tables(o) for o in others], self.spec)
+        for other, value in zip(others, values):
+            self.metagame.set_exact(snap, other, float(value))
 
     def snapshot_exploitability(self, snap: str) -> float:
-        return exploitability(self.pool.entrant(snap).policy, self.spec)
+        return tables_exploitability(self._frozen_tables(snap), self.spec)
 
     def against_bots(self, name: str) -> dict[str, float]:
         """Score against each reference bot: win rate, or mean return in a one-side game."""
@@ -111,6 +119,7 @@ class Evaluator:
         out = {"exploitability": exploitability(self.pool.learners[name].policy(), self.spec)}
         pool = [h.name for h in self.pool.historical(self.pool.learners[name].role)]
         if pool:
-            policies = [self.pool.entrant(p).policy for p in pool]
-            out["exploitability/meta"] = mixture_exploitability(policies, self.metagame.nash_weights(pool), self.spec)
+            weights = self.metagame.nash_weights(pool)
+            mixture = tables_mixture([self._frozen_tables(p) for p in pool], weights, self.spec)
+            out["exploitability/meta"] = tables_exploitability(mixture, self.spec)
         return out

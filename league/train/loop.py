@@ -24,7 +24,7 @@ from games.base import Game, derive_seed
 from league.play.backends import Backend
 from league.play.entrants import resolve, save_snapshot
 from league.play.openings import training_openings_problem
-from league.rate.metagame import exploitability_supported
+from league.rate.exact import exploitability_supported
 from league.rate.ratings import rater_from
 from league.rate.recorder import Recorder
 from league.store.database import Store

@@ -106,7 +106,8 @@ BASE = {
     "game": '"tic_tac_toe"', "steps": "40", "batch_games": "4", "round_games": "4", "checkpoint_every": "1000",
     "seed": "0", "learners.algo": '"iql"', "learners.config": "{ learning_starts = 1000, hidden = [8] }",
     "learners.role": '"player"', "learners.matchmaking": "{ latest = 1.0 }", "snapshots.min_steps": "1000",
-    "snapshots.max_steps": "1000", "snapshots.win_rate": "0.7", "snapshots.eval_games": "2", "evaluation.every": "100000",
+    "snapshots.max_steps": "1000", "snapshots.growth": "0", "snapshots.win_rate": "0.7", "snapshots.eval_games": "2",
+    "evaluation.every": "100000",
     "evaluation.opponents": '["random"]', "evaluation.games": "2", "evaluation.exploitability": "false",
 }
 VALUES = st.sampled_from(['"x"', '""', "5", "-5", "0", "1.5", "nan", "inf", "true", "[1, 2]", '["random", 3]', "[]",

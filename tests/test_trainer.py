@@ -151,7 +151,7 @@ def test_resume_continues_to_a_larger_total(straight: tuple[Path, Path], tmp_pat
     train(run, config)
     result = train(run, config, "--steps", "3600")
     steps = json.loads((run / "checkpoints" / "trainer.json").read_text())["steps"]
-    most_per_round = 32 * 5  # 32 games a round; a learner moves at most 5 times in a tic-tac-toe game
+    most_per_round = 32 * 9  # 32 games a round; in self-play a learner holds both sides: all 9 moves of a game
     for name in ("iql", "mappo"):
         # each learner's own moves reach the new total, overshooting it by at most one round
         assert 3600 <= steps[name] <= 3600 + most_per_round, (name, steps[name])
@@ -236,3 +236,34 @@ def test_tampered_snapshot_is_refused(straight: tuple[Path, Path], tmp_path: Pat
     weights.write_bytes(bytes(data))
     code, out = invoke("tournament", "--entrants", "random,iql-001", "--games", "2", "--run", str(run))
     assert code == 1 and "cannot load snapshot 'iql-001'" in out and "sha256 mismatch" in out
+
+
+def test_snapshot_intervals_grow_with_growth(tmp_path: Path) -> None:
+    """growth = 1: the k-th best response trains (1 + k) x min_steps before its snapshot (PSRO's
+    later responses face harder mixtures); without growth the intervals stay level."""
+    intervals = {}
+    for growth in (0.0, 1.0):
+        config = tmp_path / f"grow{growth}.toml"
+        config.write_text('game = "kuhn_poker"\nsteps = 2400\nbatch_games = 8\nround_games = 8\nlag = 0\n'
+                          '[[learners]]\nalgo = "mappo"\nconfig = { rollout_steps = 4, hidden = [8] }\n'
+                          'matchmaking = { nash = 1.0 }\nreset = 1.0\n'
+                          f'[snapshots]\nmin_steps = 200\nmax_steps = 200\ngrowth = {growth}\n'
+                          '[evaluation]\nevery = 100000\nexploitability = false\n')
+        run = tmp_path / f"run{growth}"
+        code, out = invoke("train", "--config", str(config), "--run", str(run), "--backend", "local")
+        assert code == 0, out
+        store = Store.open(run)
+        steps = [0] + [p.step for p in store.players() if p.kind == "snapshot"]
+        intervals[growth] = np.diff(steps)
+    # a round is 8 games of Kuhn (2-3 moves each): snapshots come at the first round past the mark
+    assert len(intervals[0.0]) >= 8 and all(200 <= d < 240 for d in intervals[0.0][:-1])
+    grown = intervals[1.0][:-1]  # the last snapshot is the end of training
+    assert len(grown) >= 3 and all((k + 1) * 200 <= d < (k + 1) * 200 + 40 for k, d in enumerate(grown))
+
+
+def test_bad_snapshot_growth_is_one_sentence(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('game = "kuhn_poker"\n[[learners]]\nalgo = "mappo"\n[snapshots]\ngrowth = -0.5\n')
+    code, out = invoke("train", "--config", str(config), "--run", str(tmp_path / "run"))
+    assert (code, out) == (1, "Error: snapshots.growth must be in [0, 10], got -0.5\n")
+    assert not (tmp_path / "run").exists()

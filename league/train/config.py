@@ -149,6 +149,7 @@ class SnapshotRule:
     win_rate: float = 0.7  # between the two, a snapshot once it beats its recent opponents this often
     eval_games: int = 40  # dedicated games (sides alternated) that measure that win rate
     meta_games: int = 0  # games of each new snapshot against every pool member (PSRO's empirical game; 0 = none)
+    growth: float = 0.0  # each snapshot a learner has taken adds this fraction of min_steps and max_steps to both
 
     def __post_init__(self) -> None:
         _positive_int(self.meta_games, "snapshots.meta_games", 0)
@@ -159,6 +160,19 @@ class SnapshotRule:
             raise ConfigError(f"snapshots.max_steps ({self.max_steps}) must be at least min_steps ({self.min_steps})")
         if not 0.0 < _number(self.win_rate, "snapshots.win_rate") <= 1.0:
             raise ConfigError(f"snapshots.win_rate must be in (0, 1], got {self.win_rate!r}")
+        if not 0.0 <= _number(self.growth, "snapshots.growth") <= 10.0:
+            raise ConfigError(f"snapshots.growth must be in [0, 10], got {self.growth!r}")
+
+    def steps_after(self, taken: int) -> tuple[int, int]:
+        """(min_steps, max_steps) before the next snapshot of a learner that has taken `taken`:
+        PSRO's later best responses face harder mixtures, and `growth` gives them longer.
+
+        Example:
+            >>> SnapshotRule(min_steps=50_000, max_steps=50_000, growth=0.05).steps_after(20)
+            (100000, 100000)
+        """
+        scale = 1.0 + self.growth * taken
+        return round(self.min_steps * scale), round(self.max_steps * scale)
 
 
 @dataclass(frozen=True)

@@ -225,13 +225,14 @@ class Trainer:
     # -- snapshots and evaluations -------------------------------------------------------------
     def maybe_snapshot(self, name: str) -> None:
         """AlphaStar's rule: not before min_steps; then when it beats its recent opponents
-        win_rate of the time in dedicated games; always after max_steps."""
+        win_rate of the time in dedicated games; always after max_steps (both grown by `growth`)."""
         rule, state = self.config.snapshots, self.state
         since = state.steps[name] - state.last_snapshot[name]
-        if since < rule.min_steps:
+        min_steps, max_steps = rule.steps_after(len(self.pool.snapshots_of(name)))
+        if since < min_steps:
             return
         reason = "max_steps"
-        if since < rule.max_steps:
+        if since < max_steps:
             opponents = self.evaluator.rule_opponents(name, state.recent[name])
             if not opponents:
                 reason = "first snapshot"

@@ -109,37 +109,66 @@ def choose_opponent(
     rng: np.random.Generator,
     nash_weights: Sequence[float] | None = None,
 ) -> str:
-    """One opponent name for learner `me`.
-
-    `latest` are the current learners that may fill the other side (`me` included for pure
-    self-play), `past` the frozen snapshots, `nash_weights` the Nash mixture over `past`
-    (when the `nash` strategy is in the mix). A strategy with no candidates gives its weight
-    to the others.
+    """One opponent name for learner `me` (see `choose_opponents`).
 
     Example:
         >>> rng = np.random.default_rng(0)
         >>> choose_opponent("me", Mix(latest=1.0, pfsp=0.0), ["me"], [], PayoffTable(), rng)
         'me'
     """
+    return choose_opponents(me, mix, latest, past, table, rng, nash_weights, count=1)[0]
+
+
+def choose_opponents(
+    me: str,
+    mix: Mix,
+    latest: Sequence[str],
+    past: Sequence[str],
+    table: PayoffTable,
+    rng: np.random.Generator,
+    nash_weights: Sequence[float] | None = None,
+    count: int = 1,
+) -> list[str]:
+    """`count` independent opponent names for learner `me`, drawn together (a round's games).
+
+    `latest` are the current learners that may fill the other side (`me` included for pure
+    self-play), `past` the frozen snapshots, `nash_weights` the Nash mixture over `past`
+    (when the `nash` strategy is in the mix). A strategy with no candidates gives its weight
+    to the others. PFSP's win rates are read once, as they stand when the draw is made.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> picks = choose_opponents("me", Mix(latest=0.0, pfsp=0.0, nash=1.0), [], ["a", "b"], PayoffTable(), rng,
+        ...                          [0.0, 1.0], count=3)
+        >>> picks
+        ['b', 'b', 'b']
+    """
     has_nash = past and nash_weights is not None and len(nash_weights) == len(past) and sum(nash_weights) > 0
     weights = np.array([mix.latest if latest else 0.0, mix.past if past else 0.0, mix.pfsp if past else 0.0,
                         mix.nash if has_nash else 0.0])
     if weights.sum() <= 0:
         if latest:
-            return latest[int(rng.integers(len(latest)))]
+            return [latest[int(i)] for i in rng.integers(len(latest), size=count)]
         if past:
-            return past[int(rng.integers(len(past)))]
+            return [past[int(i)] for i in rng.integers(len(past), size=count)]
         raise MatchmakingError(f"{me} has nobody to play: no current learners or snapshots for the other side")
-    strategy = STRATEGIES[int(rng.choice(len(STRATEGIES), p=weights / weights.sum()))]
-    if strategy == "nash":
-        p = np.asarray(nash_weights, dtype=np.float64)
-        return past[int(rng.choice(len(past), p=p / p.sum()))]
-    if strategy == "latest":
-        return latest[int(rng.integers(len(latest)))]
-    if strategy == "past":
-        return past[int(rng.integers(len(past)))]
-    probs = pfsp_weights([table.score(me, o) for o in past], mix.weighting)
-    return past[int(rng.choice(len(past), p=probs))]
+    strategies = rng.choice(len(STRATEGIES), size=count, p=weights / weights.sum())  # (count,)
+    out: list[str] = [""] * count
+    for index, strategy in enumerate(STRATEGIES):
+        games = np.flatnonzero(strategies == index)  # the draws that took this strategy
+        if not len(games):
+            continue
+        if strategy == "latest":
+            names, picks = latest, rng.integers(len(latest), size=len(games))
+        elif strategy == "past":
+            names, picks = past, rng.integers(len(past), size=len(games))
+        else:
+            p = (np.asarray(nash_weights, dtype=np.float64) if strategy == "nash"
+                 else pfsp_weights([table.score(me, o) for o in past], mix.weighting))
+            names, picks = past, rng.choice(len(past), size=len(games), p=p / p.sum())
+        for game, pick in zip(games, picks):
+            out[game] = names[int(pick)]
+    return out
 
 
 # -- AlphaStar's league positions ------------------------------------------------------------

@@ -17,7 +17,7 @@ from games.base import Game, derive_seed
 from league.play.openings import training_openings
 from league.play.runner import GameTask, Slot
 from league.train.config import TrainConfig
-from league.train.matchmaking import Mix, alphastar_opponent, choose_opponent, pfsp_weights
+from league.train.matchmaking import Mix, alphastar_opponent, choose_opponents, pfsp_weights
 from league.train.metagame import MetaGame
 from league.train.pool import Historical, Pool
 from league.train.state import TrainerState
@@ -51,6 +51,11 @@ class Scheduler:
 
     def opponent(self, me: str, role: str | None = None) -> str:
         """The opponent of one game of learner `me` on a side of `role` (default: the opposing role)."""
+        return self.opponents(me, 1, role)[0]
+
+    def opponents(self, me: str, count: int, role: str | None = None) -> list[str]:
+        """The opponents of `count` games of learner `me` on a side of `role` (default: the opposing
+        role): drawn together by its matchmaking mix, or one by one for an AlphaStar position."""
         learners, table = self.pool.learners, self.metagame.recent
         if role is None:
             role = self.pool.other_role(learners[me].role)
@@ -58,10 +63,10 @@ class Scheduler:
         position = self.pool.positions[me]
         if position:
             mains = [n for n, l in learners.items() if self.pool.positions[n] == "main" and l.role == role]
-            return alphastar_opponent(me, position, mains, pool, table, self.rng)
+            return [alphastar_opponent(me, position, mains, pool, table, self.rng) for _ in range(count)]
         latest = [n for n, l in learners.items() if l.role == role]
         nash = nash_weights if self.mixes[me].nash > 0 else None
-        return choose_opponent(me, self.mixes[me], latest, [h.name for h in pool], table, self.rng, nash)
+        return choose_opponents(me, self.mixes[me], latest, [h.name for h in pool], table, self.rng, nash, count)
 
     def _opposing_slot(self, me: str, opponent: str, side_index: int) -> Slot:
         """The opponent's entrant, or a pick-up team of pool members for a side of several seats."""
@@ -76,12 +81,15 @@ class Scheduler:
 
     def _competitive(self, state: TrainerState, active: list[str]) -> list[GameTask]:
         tasks = []
-        for k in range(self.config.round_games):
+        games = self.config.round_games
+        if len(self.spec.sides) == 2:  # each learner's opponents for the round, drawn together
+            drawn = {me: iter(self.opponents(me, len(range(i, games, len(active))))) for i, me in enumerate(active)}
+        for k in range(games):
             me = active[k % len(active)]
             mine = [i for i, side in enumerate(self.spec.sides) if side.role == self.pool.learners[me].role]
             seat_at = mine[(k // len(active)) % len(mine)]  # rotate through its sides in symmetric games
             if len(self.spec.sides) == 2:
-                opponent = self.opponent(me)
+                opponent = next(drawn[me])
                 state.recent[me][opponent] = state.recent[me].get(opponent, 0) + 1
                 lineup = tuple(self.pool.entrant(me) if i == seat_at else self._opposing_slot(me, opponent, i)
                                for i in range(2))

@@ -10,6 +10,7 @@ import pytest
 import games
 from agents.baselines import FixedActionPolicy, RandomPolicy
 from agents.mappo import MAPPO
+from league.play import infostates
 from league.play.infostates import NotEnumerableError, information_states
 from league.rate.exact import (exact_payoff, exploitability, exploitability_supported, mixture_exploitability, tables,
                                tables_payoffs)
@@ -71,9 +72,12 @@ def test_a_zero_weight_member_changes_nothing() -> None:
         mixture_exploitability([a, b], [0.5, 0.5], spec), abs=1e-12)
 
 
-def test_games_without_exact_values_say_why() -> None:
+def test_games_without_exact_values_say_why(monkeypatch: pytest.MonkeyPatch) -> None:
     assert exploitability_supported(games.load("kuhn_poker").spec) is None
     assert "two-player zero-sum" in exploitability_supported(games.load("openspiel:kuhn_poker(players=3)").spec)
     assert "OpenSpiel game" in exploitability_supported(games.load("connect_four_pz").spec)
     with pytest.raises(NotEnumerableError, match="over 10 nodes"):
         information_states(games.load("kuhn_poker").spec, max_nodes=10)
+    monkeypatch.setattr(infostates, "MAX_NODES", 10)  # a game too large to walk is refused, not walked forever
+    assert exploitability_supported(games.load("kuhn_poker").spec) == (
+        "exploitability needs a game small enough to enumerate; its game tree has over 10 nodes")

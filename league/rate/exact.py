@@ -32,8 +32,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from games.base import GameError, GameSpec
-from league.play.infostates import (GivesProbabilities, Tables, game_tree, information_states, mixture_tables,
-                                    policy_tables, terminal_reach)
+from league.play.infostates import (GivesProbabilities, NotEnumerableError, Tables, game_tree, information_states,
+                                    mixture_tables, policy_tables, terminal_reach)
 
 
 @functools.lru_cache(maxsize=8)
@@ -56,11 +56,14 @@ def _engine(spec: GameSpec):
 
 
 def exploitability_supported(spec: GameSpec) -> str | None:
-    """Why exploitability cannot be computed for this game, or None."""
+    """Why exploitability cannot be computed for this game, or None (its tree is walked once here)."""
     try:
         _engine(spec)
+        information_states(spec)
     except GameError as error:
         return str(error)
+    except NotEnumerableError as error:
+        return f"exploitability needs a game small enough to enumerate; {error}"
     return None
 
 

@@ -14,7 +14,7 @@ from league.train.matchmaking import (
     MatchmakingError,
     Mix,
     PayoffTable,
-    choose_opponent,
+    choose_opponents,
     pfsp_weights,
 )
 
@@ -93,20 +93,24 @@ def test_choose_follows_the_mix() -> None:
     for _ in range(20):
         table.add("me", "beaten", 1.0)
         table.add("me", "tough", 0.0)
-    counts = Counter(choose_opponent("me", Mix(latest=0.8, past=0.0, pfsp=0.2, weighting="squared"), ["me"],
-                                     ["beaten", "tough"], table, rng) for _ in range(5000))
+    counts = Counter(choose_opponents("me", Mix(latest=0.8, past=0.0, pfsp=0.2, weighting="squared"), ["me"],
+                                      ["beaten", "tough"], table, rng, count=5000))
     assert counts["me"] == pytest.approx(4000, rel=0.05)
     assert counts["beaten"] == 0 and counts["tough"] == pytest.approx(1000, rel=0.15)
-    only_past = Counter(choose_opponent("me", Mix(latest=0.0, past=1.0, pfsp=0.0), [], ["a", "b"], table, rng)
-                        for _ in range(2000))
+    only_past = Counter(choose_opponents("me", Mix(latest=0.0, past=1.0, pfsp=0.0), [], ["a", "b"], table, rng,
+                                         count=2000))
+    # drawn one at a time, the same mix
+    one_by_one = Counter(choose_opponents("me", Mix(latest=0.0, past=1.0, pfsp=0.0), [], ["a", "b"], table, rng)[0]
+                         for _ in range(2000))
+    assert one_by_one["a"] == pytest.approx(1000, rel=0.1)
     assert only_past["a"] == pytest.approx(1000, rel=0.1)
 
 
 def test_empty_pool_gives_weight_to_latest_and_bad_mixes_are_refused() -> None:
     rng = np.random.default_rng(1)
-    assert choose_opponent("me", Mix(), ["me"], [], PayoffTable(), rng) == "me"
+    assert choose_opponents("me", Mix(), ["me"], [], PayoffTable(), rng, count=3) == ["me", "me", "me"]
     with pytest.raises(MatchmakingError, match="nobody to play"):
-        choose_opponent("me", Mix(), [], [], PayoffTable(), rng)
+        choose_opponents("me", Mix(), [], [], PayoffTable(), rng)
     with pytest.raises(MatchmakingError, match="did you mean 'pfsp'"):
         Mix.from_mapping({"pfps": 0.5})
     with pytest.raises(MatchmakingError, match="not all zero"):

@@ -100,25 +100,6 @@ class Mix:
         return cls(**{k: (str(v) if k == "weighting" else float(v)) for k, v in values.items()})  # type: ignore[arg-type]
 
 
-def choose_opponent(
-    me: str,
-    mix: Mix,
-    latest: Sequence[str],
-    past: Sequence[str],
-    table: PayoffTable,
-    rng: np.random.Generator,
-    nash_weights: Sequence[float] | None = None,
-) -> str:
-    """One opponent name for learner `me` (see `choose_opponents`).
-
-    Example:
-        >>> rng = np.random.default_rng(0)
-        >>> choose_opponent("me", Mix(latest=1.0, pfsp=0.0), ["me"], [], PayoffTable(), rng)
-        'me'
-    """
-    return choose_opponents(me, mix, latest, past, table, rng, nash_weights, count=1)[0]
-
-
 def choose_opponents(
     me: str,
     mix: Mix,

@@ -18,7 +18,7 @@ from agents.baselines import FixedActionPolicy, RandomPolicy
 from league.app.cli import cli
 from league.app.human import play_game
 from league.app.mixture import pool_mixture, refresh_mixture
-from league.play import mixture as mixture_module
+from league.play import infostates
 from league.play.entrants import EntrantError, resolve
 from league.play.mixture import aggregate
 from league.rate.exact import exploitability, mixture_exploitability
@@ -161,7 +161,7 @@ def test_a_game_too_large_to_tabulate_ships_its_members(kuhn_run: Path, tmp_path
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import onnxruntime
 
-    monkeypatch.setattr(mixture_module, "MAX_NODES", 10)
+    monkeypatch.setattr(infostates, "MAX_NODES", 10)
     code, out = invoke("export", "--player", "nash", "--run", str(kuhn_run), "--out", str(tmp_path / "sampled"),
                        "--games", "4")
     assert code == 0, out

@@ -30,6 +30,7 @@ from games.base import GameSpec
 from games.errors import LeagueError
 
 MAX_NODES = 1_000_000  # game-tree nodes the walk may visit (Leduc poker has about 10,000)
+ZERO_WEIGHT = 1e-9  # mixture members weighted at most this are left out
 
 
 class NotEnumerableError(LeagueError, ValueError):
@@ -184,12 +185,14 @@ def mixture_tables(members: Sequence[Tables], weights: Sequence[float], spec: Ga
 
         pi(a | s) = sum_k w_k R_k(s) pi_k(a | s) / sum_k w_k R_k(s)
 
-    with R_k(s) member k's own reach of s; a state no member reaches plays uniformly."""
+    with R_k(s) member k's own reach of s; a state no member reaches plays uniformly. Members
+    weighted at most ZERO_WEIGHT are left out."""
     w = np.asarray(weights, dtype=np.float64)  # (M,)
-    w = w / w.sum()
+    kept = np.flatnonzero(w > ZERO_WEIGHT)
+    w = w[kept] / w[kept].sum()
     out = []
     for player, states in enumerate(information_states(spec)):
-        probs = np.stack([member[player] for member in members])  # (M, K, A)
+        probs = np.stack([members[k][player] for k in kept])  # (M, K, A)
         mass = np.einsum("m,mk,mka->ka", w, own_reach(states, probs), probs)  # (K, A)
         out.append(_normalised(mass, states.masks))
     return tuple(out)

@@ -13,8 +13,8 @@ uniformly over its legal actions, as OpenSpiel's aggregator does.
 
 `aggregate` computes that policy exactly, as one table per seat (information-state tensor ->
 distribution), from the game's information states (`league.play.infostates`, which walks the
-OpenSpiel game tree once); it refuses games too large to walk (`MAX_NODES`). `TabularMixture`
-plays the table. The mixture a run uses (members and weights, and the league's own
+OpenSpiel game tree once); it refuses games too large to walk (`infostates.MAX_NODES`).
+`TabularMixture` plays the table. The mixture a run uses (members and weights, and the league's own
 exploitability figure for it) is recorded in the run as `mixtures/nash.json` (`record_mixture`,
 `stored_mixture`); `mixture_policy` turns that record into a playing policy, so `nash` is an
 entrant like any other (`league.play.entrants.resolve`).
@@ -40,14 +40,12 @@ import numpy as np
 from agents.base import Policy, PolicyError
 from games.base import GameSpec, sample_masked, uniforms
 from games.errors import LeagueError
-from league.play.infostates import (GivesProbabilities, NotEnumerableError, information_states, mixture_tables,
-                                    policy_tables)
+from league.play.infostates import (ZERO_WEIGHT, GivesProbabilities, NotEnumerableError, information_states,
+                                    mixture_tables, policy_tables)
 from league.store.database import Store, StoreError
 
 MIXTURE_NAME = "nash"  # the entrant name of the pool's Nash mixture
 RECORD_PATH = "mixtures/nash.json"  # the run's record of its current mixture
-MAX_NODES = 1_000_000  # game-tree nodes `aggregate` may visit (Leduc poker has about 10,000)
-ZERO_WEIGHT = 1e-9  # members weighted at most this are left out, as the league's exploitability does
 
 
 class MixtureError(LeagueError, ValueError):
@@ -195,7 +193,7 @@ def aggregate(spec: GameSpec, members: Sequence[GivesProbabilities], weights: Se
     if reason:
         raise MixtureError(f"the Nash mixture cannot be tabulated: {reason}.")
     try:
-        players = information_states(spec, MAX_NODES)
+        players = information_states(spec)
     except NotEnumerableError as error:
         raise NotTabularError(f"the Nash mixture of {spec.name} cannot be tabulated: {error}.") from None
     behaviour = mixture_tables([policy_tables(m, spec) for m in members], w, spec)

@@ -111,12 +111,6 @@ def tables_payoffs(mine: Tables, others: Sequence[Tables], spec: GameSpec) -> np
     return (first + second) / 2
 
 
-def tables_mixture(members: Sequence[Tables], weights: Sequence[float], spec: GameSpec) -> Tables:
-    """The behavioural policy of a mixture (members with weight <= 1e-9 are left out)."""
-    kept = [(m, w) for m, w in zip(members, weights) if w > 1e-9]
-    return mixture_tables([m for m, _ in kept], [w for _, w in kept], spec)
-
-
 def exploitability(policy: GivesProbabilities, spec: GameSpec) -> float:
     """Exact exploitability (NashConv / 2) of a policy that plays both seats.
 
@@ -132,7 +126,7 @@ def exploitability(policy: GivesProbabilities, spec: GameSpec) -> float:
 
 def mixture_exploitability(policies: Sequence[GivesProbabilities], weights: Sequence[float], spec: GameSpec) -> float:
     """Exploitability of the mixture that picks member k with probability weights[k] for a whole game."""
-    return tables_exploitability(tables_mixture([tables(p, spec) for p in policies], weights, spec), spec)
+    return tables_exploitability(mixture_tables([tables(p, spec) for p in policies], weights, spec), spec)
 
 
 def exact_payoff(policy_a: GivesProbabilities, policy_b: GivesProbabilities, spec: GameSpec) -> float:

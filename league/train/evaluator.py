@@ -13,8 +13,8 @@ from games.base import Game, derive_seed
 from league.play.entrants import resolve
 from league.play.openings import default_plies, needs_openings, with_openings
 from league.play.runner import Entrant, GameRecord, GameTask, run
-from league.play.infostates import Tables
-from league.rate.exact import exploitability, tables, tables_exploitability, tables_mixture, tables_payoffs
+from league.play.infostates import Tables, mixture_tables
+from league.rate.exact import exploitability, tables, tables_exploitability, tables_payoffs
 from league.rate.recorder import Recorder
 from league.train.config import TrainConfig
 from league.train.metagame import MetaGame
@@ -120,6 +120,6 @@ class Evaluator:
         pool = [h.name for h in self.pool.historical(self.pool.learners[name].role)]
         if pool:
             weights = self.metagame.nash_weights(pool)
-            mixture = tables_mixture([self._frozen_tables(p) for p in pool], weights, self.spec)
+            mixture = mixture_tables([self._frozen_tables(p) for p in pool], weights, self.spec)
             out["exploitability/meta"] = tables_exploitability(mixture, self.spec)
         return out
